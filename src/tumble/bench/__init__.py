@@ -1,0 +1,1 @@
+"""Benchmarks: tumble's own physics throughput and the anchor engines it is compared to."""

@@ -1,0 +1,403 @@
+"""The simulation step: one pure function from scene and controls to the next scene.
+
+Stages (Box2D v3's soft step), each named once here:
+
+1. collide: manifolds for every body pair (in the round-robin lane layout of
+   ``schedule.py``) and every body against the world boundary, with
+   speculative margins; warm-start impulses matched by feature id;
+2. prepare contacts and joints;
+3. for each substep: integrate velocities (gravity, thrusters), warm start,
+   solve (soft constraints with bias), integrate positions, relax (no bias);
+4. restitution;
+5. store impulses, report touching pairs and bodies that left the world.
+
+Rejected designs: Baumgarte position correction with many iterations (jitters
+and gains energy); solving contacts in fixed-size batches regardless of the
+bodies they share (races: two lanes writing one body lose an impulse).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from tumble.physics import manifold as mf
+from tumble.physics.contact_solver import (
+    ContactConstraints,
+    ContactImpulses,
+    apply_restitution,
+    prepare_contacts,
+    solve_contacts,
+    warm_start_contacts,
+)
+from tumble.physics.filtering import category_allows, excluded_pairs
+from tumble.physics.joints import JointImpulses, prepare_joints, solve_joints, warm_start_joints
+from tumble.physics.params import Controls, SimParams
+from tumble.physics.scene import N_WALLS, ContactCache, Scene
+from tumble.physics.schedule import (
+    PAIR_CIRCLE_CIRCLE,
+    PAIR_POLYGON_CIRCLE,
+    PAIR_POLYGON_POLYGON,
+    PairSchedule,
+    pair_schedule,
+)
+from tumble.physics.softness import make_softness
+
+# inward normals and offsets of the boundary half-planes dot(n, x) >= offset * sign
+_WALL_NORMALS = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0], [0.0, -1.0]], np.float32)
+_WALL_SIGNS = np.array([1.0, 1.0, -1.0, -1.0], np.float32)
+WALL_CATEGORY = 1  # the boundary collides with bodies whose mask has this bit
+
+
+class StepInfo(NamedTuple):
+    """What happened during a step."""
+
+    touching: jax.Array  # bool [N, N] symmetric: the pair was in contact during the step
+    wall_touching: jax.Array  # bool [N, 4]: body against floor, left wall, right wall, ceiling
+    out_of_world: jax.Array  # bool [N]: active body beyond the boundary or the world limit
+    non_finite: jax.Array  # bool []: some state became NaN or infinite (a physics error)
+
+
+class _Contacts(NamedTuple):
+    pairs: ContactConstraints  # lanes [R, L]
+    walls: ContactConstraints  # lanes [4, N] (wall-major, so one wall's lanes are contiguous)
+
+
+class _Impulses(NamedTuple):
+    pairs: ContactImpulses
+    walls: ContactImpulses
+    joints: JointImpulses
+
+
+def _pair_manifolds(scene: Scene, sched: PairSchedule, margin_of) -> mf.Manifold:
+    """Manifolds of every lane, in the schedule's [R, L] layout."""
+    pos, ang = scene.state.position, scene.state.angle
+    poly, circ = scene.polygons, scene.circles
+    p = scene.capacity.n_polygons
+    a_flat, b_flat = sched.body_a.reshape(-1), sched.body_b.reshape(-1)
+    parts, order = [], []
+
+    lanes = sched.lanes_of_kind(PAIR_POLYGON_POLYGON)
+    if lanes.size:
+        a, b = a_flat[lanes], b_flat[lanes]
+        parts.append(
+            jax.vmap(mf.polygon_polygon, in_axes=(0,) * 11 + (None,))(
+                pos[a], ang[a], poly.vertices[a], poly.normals[a], poly.n_vertices[a],
+                pos[b], ang[b], poly.vertices[b], poly.normals[b], poly.n_vertices[b],
+                margin_of(a, b), 0.005,
+            )
+        )
+        order.append(lanes)
+    lanes = sched.lanes_of_kind(PAIR_POLYGON_CIRCLE)
+    if lanes.size:
+        a, b = a_flat[lanes], b_flat[lanes]
+        parts.append(
+            jax.vmap(mf.polygon_circle)(
+                pos[a], ang[a], poly.vertices[a], poly.normals[a], poly.n_vertices[a],
+                pos[b], circ.radius[b - p], margin_of(a, b),
+            )
+        )
+        order.append(lanes)
+    lanes = sched.lanes_of_kind(PAIR_CIRCLE_CIRCLE)
+    if lanes.size:
+        a, b = a_flat[lanes], b_flat[lanes]
+        parts.append(jax.vmap(mf.circle_circle)(pos[a], circ.radius[a - p], pos[b], circ.radius[b - p], margin_of(a, b)))
+        order.append(lanes)
+    n_lanes = a_flat.size
+    covered = np.concatenate(order) if order else np.zeros((0,), np.int32)
+    empty = n_lanes - covered.size
+    if empty:
+        parts.append(
+            mf.Manifold(
+                normal=jnp.zeros((empty, 2)) + jnp.array([0.0, 1.0]), anchor_a=jnp.zeros((empty, 2, 2)),
+                anchor_b=jnp.zeros((empty, 2, 2)), separation=jnp.zeros((empty, 2)),
+                id=jnp.zeros((empty, 2), jnp.int32), active=jnp.zeros((empty, 2), bool),
+            )
+        )
+        covered = np.concatenate([covered, np.setdiff1d(np.arange(n_lanes), covered)])
+    back = np.argsort(covered)
+    joined = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs)[back], *parts)
+    return jax.tree_util.tree_map(lambda x: x.reshape(sched.body_a.shape + x.shape[1:]), joined)
+
+
+def _wall_manifolds(scene: Scene, margin: jax.Array) -> mf.Manifold:
+    """Manifolds of every body against each wall, [4, N]."""
+    pos, ang = scene.state.position, scene.state.angle
+    p = scene.capacity.n_polygons
+    normals = jnp.asarray(_WALL_NORMALS)
+    offsets = scene.boundary.position * _WALL_SIGNS
+    parts = []
+    if p:
+        per_wall = jax.vmap(mf.wall_polygon, in_axes=(None, None, 0, 0, 0, 0, 0))
+        parts.append(
+            jax.vmap(per_wall, in_axes=(0, 0, None, None, None, None, None))(
+                normals, offsets, pos[:p], ang[:p], scene.polygons.vertices, scene.polygons.n_vertices, margin[:p]
+            )
+        )
+    if scene.capacity.n_circles:
+        per_wall = jax.vmap(mf.wall_circle, in_axes=(None, None, 0, 0, 0))
+        parts.append(
+            jax.vmap(per_wall, in_axes=(0, 0, None, None, None))(
+                normals, offsets, pos[p:], scene.circles.radius, margin[p:]
+            )
+        )
+    return jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs, axis=1), *parts)
+
+
+def _warm_start_impulses(new_id, new_active, old_id, old_normal, old_tangent) -> ContactImpulses:
+    """Carry each old point's impulses to the new point with the same feature id."""
+    ids = jnp.where(new_active, new_id, 0)
+    same = (ids[..., :, None] == old_id[..., None, :]) & (ids[..., :, None] != 0)
+    normal = jnp.sum(jnp.where(same, old_normal[..., None, :], 0.0), axis=-1)
+    tangent = jnp.sum(jnp.where(same, old_tangent[..., None, :], 0.0), axis=-1)
+    return ContactImpulses(normal, tangent, jnp.zeros_like(normal))
+
+
+def _rows(x: jax.Array, idx) -> jax.Array:
+    return jnp.take(x, idx, axis=0)
+
+
+def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, StepInfo]:
+    """Advance ``scene`` by ``params.dt``.  Pure, ``jit``/``vmap``-safe, deterministic."""
+    cap = scene.capacity
+    n, p = cap.n_bodies, cap.n_polygons
+    sched = pair_schedule(n, p)
+    rounds, lanes = sched.rounds, sched.lanes
+    f32 = jnp.float32
+    gravity = jnp.asarray(params.gravity, f32)
+    dt = jnp.asarray(params.dt, f32)
+    substeps = params.substeps
+    h = dt / substeps
+    inv_h = 1.0 / h
+    st, pr = scene.state, scene.props
+
+    # --- bodies, with the ground slot appended last -------------------------------
+    active = pr.active
+    dynamic = active & (pr.inv_mass > 0.0)
+    zero1 = jnp.zeros((1,), f32)
+    inv_mass = jnp.concatenate([jnp.where(active, pr.inv_mass, 0.0), zero1])
+    inv_inertia = jnp.concatenate([jnp.where(active, pr.inv_inertia, 0.0), zero1])
+    body_ok = jnp.concatenate([active, jnp.ones((1,), bool)])
+    position0 = jnp.concatenate([st.position, jnp.zeros((1, 2), f32)])
+    angle0 = jnp.concatenate([st.angle, zero1])
+    v0 = jnp.concatenate([st.velocity, st.angular_velocity[:, None]], axis=1)
+    v0 = jnp.concatenate([jnp.where(active[:, None], v0, 0.0), jnp.zeros((1, 3), f32)])
+
+    # --- collide -------------------------------------------------------------------
+    g_norm = jnp.linalg.norm(gravity)
+    reach = jnp.linalg.norm(st.velocity, axis=1) + jnp.abs(st.angular_velocity) * pr.bounding_radius
+    reach = jnp.where(active, reach + jnp.where(dynamic, g_norm * dt, 0.0), 0.0)
+    reach = jnp.concatenate([reach, zero1])
+    spec = jnp.asarray(params.speculative_distance, f32)
+    margin_of = lambda a, b: spec + dt * (reach[a] + reach[b])  # noqa: E731
+
+    a_idx, b_idx = sched.body_a, sched.body_b
+    excluded = excluded_pairs(scene)
+    cat = jnp.concatenate([pr.category, jnp.zeros((1,), jnp.int32)])
+    msk = jnp.concatenate([pr.mask, jnp.zeros((1,), jnp.int32)])
+    lane_ok = (
+        body_ok[a_idx] & body_ok[b_idx] & (b_idx < n)
+        & category_allows(cat[a_idx], msk[a_idx], cat[b_idx], msk[b_idx])
+        & ~excluded[a_idx, b_idx]
+    )
+    pair_m = _pair_manifolds(scene, sched, margin_of)
+
+    wall_m = _wall_manifolds(scene, spec + dt * reach[:n])
+    wall_ok = scene.boundary.active[:, None] & active[None, :] & ((pr.mask & WALL_CATEGORY) != 0)[None, :]
+
+    cache = scene.cache
+    pair_imp = _warm_start_impulses(
+        pair_m.id, pair_m.active & lane_ok[..., None], cache.pair_id, cache.pair_normal_impulse, cache.pair_tangent_impulse
+    )
+    wall_cache = lambda x: jnp.swapaxes(x, 0, 1)  # noqa: E731  stored [N, 4], solved [4, N]
+    wall_imp = _warm_start_impulses(
+        wall_m.id, wall_m.active & wall_ok[..., None], wall_cache(cache.wall_id),
+        wall_cache(cache.wall_normal_impulse), wall_cache(cache.wall_tangent_impulse),
+    )
+
+    # --- prepare --------------------------------------------------------------------
+    hertz = jnp.minimum(jnp.asarray(params.contact_hertz, f32), 0.25 * substeps / dt)
+    zeta = jnp.asarray(params.contact_damping_ratio, f32)
+    soft = make_softness(hertz, zeta, h)
+    static_soft = make_softness(2.0 * hertz, zeta, h)
+    joint_soft = make_softness(jnp.asarray(params.joint_hertz, f32), jnp.asarray(params.joint_damping_ratio, f32), h)
+
+    friction = jnp.concatenate([pr.friction, zero1])
+    restitution = jnp.concatenate([pr.restitution, zero1])
+    pair_c = prepare_contacts(
+        pair_m, lane_ok, _rows(v0, a_idx), _rows(v0, b_idx), inv_mass[a_idx], inv_inertia[a_idx],
+        inv_mass[b_idx], inv_inertia[b_idx], jnp.sqrt(friction[a_idx] * friction[b_idx]),
+        jnp.maximum(restitution[a_idx], restitution[b_idx]), soft, static_soft,
+    )
+    zeros_wn = jnp.zeros((N_WALLS, n), f32)
+    wall_c = prepare_contacts(
+        wall_m, wall_ok, jnp.zeros((N_WALLS, n, 3), f32), jnp.broadcast_to(v0[:n], (N_WALLS, n, 3)),
+        zeros_wn, zeros_wn, jnp.broadcast_to(inv_mass[:n], (N_WALLS, n)), jnp.broadcast_to(inv_inertia[:n], (N_WALLS, n)),
+        jnp.sqrt(scene.boundary.friction[:, None] * pr.friction[None, :]),
+        jnp.maximum(scene.boundary.restitution[:, None], pr.restitution[None, :]), soft, static_soft,
+    )
+    contacts = _Contacts(pair_c, wall_c)
+    joint_c, joint_imp = prepare_joints(
+        scene.joints, body_ok, position0, angle0, inv_mass, inv_inertia, controls.motor, h
+    )
+
+    # thrusters: a force along a body-fixed direction at a body-fixed point
+    th = scene.thrusters
+    throttle = jnp.clip(jnp.nan_to_num(controls.thruster), 0.0, 1.0) * th.active * body_ok[th.body]
+    direction = mf.rotate(st.angle[th.body] + th.local_angle, jnp.array([1.0, 0.0]))
+    force = (throttle * th.max_force)[:, None] * direction
+    arm = mf.rotate(st.angle[th.body], th.local_point)
+    wrench = jnp.concatenate([force, mf.cross(arm, force)[:, None]], axis=1)
+    wrench = jnp.zeros((n + 1, 3), f32).at[th.body].add(wrench)
+    accel = jnp.concatenate(
+        [gravity[None, :] * jnp.concatenate([dynamic, jnp.zeros((1,), bool)])[:, None] + inv_mass[:, None] * wrench[:, :2],
+         (inv_inertia * wrench[:, 2])[:, None]],
+        axis=1,
+    )
+
+    # --- solver passes --------------------------------------------------------------
+    gather_back = jnp.asarray(sched.gather_back)
+    round_a, round_b = jnp.asarray(a_idx), jnp.asarray(b_idx)
+    max_push = jnp.asarray(params.contact_push_max_velocity, f32)
+    threshold = jnp.asarray(params.restitution_threshold, f32)
+    unroll = rounds <= 8
+
+    def over_rounds(v, imp_pairs, lane_fn):
+        """Apply ``lane_fn(constraints, impulses, va, vb, ra_idx, rb_idx)`` round by round."""
+
+        def one_round(v, xs):
+            c_r, imp_r, ia, ib, back = xs
+            imp_r, va, vb = lane_fn(c_r, imp_r, _rows(v, ia), _rows(v, ib), ia, ib)
+            v = _rows(jnp.concatenate([va, vb, v[-1:]]), back)
+            return v, imp_r
+
+        return jax.lax.scan(one_round, v, (contacts.pairs, imp_pairs, round_a, round_b, gather_back), unroll=unroll)
+
+    def over_walls(v, imp_walls, wall_fn):
+        vb = v[:n]
+        out = []
+        for w in range(N_WALLS):
+            c_w = jax.tree_util.tree_map(lambda x: x[w], contacts.walls)
+            imp_w = jax.tree_util.tree_map(lambda x: x[w], imp_walls)
+            imp_w, vb = wall_fn(c_w, imp_w, vb)
+            out.append(imp_w)
+        stacked = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *out)
+        return jnp.concatenate([vb, v[-1:]]), stacked
+
+    zero_ground = jnp.zeros((n, 3), f32)
+
+    def solve_pass(v, dp, imps: _Impulses, use_bias: bool) -> tuple[jax.Array, _Impulses]:
+        joints, v = solve_joints(joint_c, imps.joints, v, dp, joint_soft, use_bias, inv_h)
+
+        def wall_fn(c_w, imp_w, vb):
+            imp_w, _, vb = solve_contacts(c_w, imp_w, zero_ground, vb, zero_ground, dp[:n], use_bias, inv_h, max_push)
+            return imp_w, vb
+
+        v, walls = over_walls(v, imps.walls, wall_fn)
+
+        def lane_fn(c_r, imp_r, va, vb, ia, ib):
+            return solve_contacts(c_r, imp_r, va, vb, _rows(dp, ia), _rows(dp, ib), use_bias, inv_h, max_push)
+
+        v, pairs = over_rounds(v, imps.pairs, lane_fn)
+        return v, _Impulses(pairs, walls, joints)
+
+    def warm_start(v, dp, imps: _Impulses):
+        v = warm_start_joints(joint_c, imps.joints, v, dp)
+        for w in range(N_WALLS):
+            c_w = jax.tree_util.tree_map(lambda x: x[w], contacts.walls)
+            imp_w = jax.tree_util.tree_map(lambda x: x[w], imps.walls)
+            _, vb = warm_start_contacts(c_w, imp_w, zero_ground, v[:n])
+            v = jnp.concatenate([vb, v[-1:]])
+        # pair lanes: impulses of all rounds summed per body (accumulation has no races)
+        dva, dvb = warm_start_contacts(contacts.pairs, imps.pairs, jnp.zeros((rounds, lanes, 3)), jnp.zeros((rounds, lanes, 3)))
+        dv = jnp.zeros_like(v).at[round_a.reshape(-1)].add(dva.reshape(-1, 3)).at[round_b.reshape(-1)].add(dvb.reshape(-1, 3))
+        return (v + dv).at[-1].set(0.0)
+
+    max_speed = jnp.asarray(params.max_linear_speed, f32)
+    max_turn = jnp.asarray(params.max_rotation_per_substep, f32) * inv_h
+    lin_damp = 1.0 / (1.0 + h * jnp.asarray(params.linear_damping, f32))
+    ang_damp = 1.0 / (1.0 + h * jnp.asarray(params.angular_damping, f32))
+
+    def integrate_velocities(v):
+        v = v + h * accel
+        lin = v[:, :2] * lin_damp
+        speed = jnp.linalg.norm(lin, axis=1, keepdims=True)
+        lin = lin * jnp.minimum(1.0, max_speed / jnp.maximum(speed, 1e-12))
+        w = jnp.clip(v[:, 2:] * ang_damp, -max_turn, max_turn)
+        return jnp.concatenate([lin, w], axis=1)
+
+    def substep(carry, _):
+        v, dp, imps = carry
+        v = integrate_velocities(v)
+        v = warm_start(v, dp, imps)
+        v, imps = solve_pass(v, dp, imps, True)
+        dp = dp + h * v
+        v, imps = solve_pass(v, dp, imps, False)
+        return (v, dp, imps), None
+
+    imps0 = _Impulses(pair_imp, wall_imp, joint_imp)
+    dp0 = jnp.zeros((n + 1, 3), f32)
+    (v, dp, imps), _ = jax.lax.scan(substep, (v0, dp0, imps0), None, length=substeps)
+
+    # --- restitution --------------------------------------------------------------
+    def wall_bounce(c_w, imp_w, vb):
+        imp_w, _, vb = apply_restitution(c_w, imp_w, zero_ground, vb, threshold)
+        return imp_w, vb
+
+    v, wall_final = over_walls(v, imps.walls, wall_bounce)
+    v, pair_final = over_rounds(
+        v, imps.pairs, lambda c_r, imp_r, va, vb, ia, ib: apply_restitution(c_r, imp_r, va, vb, threshold)
+    )
+
+    # --- store -----------------------------------------------------------------------
+    new_position = jnp.where(active[:, None], st.position + dp[:n, :2], st.position)
+    new_angle = jnp.where(active, st.angle + dp[:n, 2], st.angle)
+    new_velocity = jnp.where(active[:, None], v[:n, :2], st.velocity)
+    new_angular = jnp.where(active, v[:n, 2], st.angular_velocity)
+    new_state = st.replace(position=new_position, angle=new_angle, velocity=new_velocity, angular_velocity=new_angular)
+
+    pair_live = pair_m.active & lane_ok[..., None]
+    wall_live = wall_m.active & wall_ok[..., None]
+    new_cache = ContactCache(
+        pair_id=jnp.where(pair_live, pair_m.id, 0),
+        pair_normal_impulse=jnp.where(pair_live, pair_final.normal, 0.0),
+        pair_tangent_impulse=jnp.where(pair_live, pair_final.tangent, 0.0),
+        wall_id=wall_cache(jnp.where(wall_live, wall_m.id, 0)),
+        wall_normal_impulse=wall_cache(jnp.where(wall_live, wall_final.normal, 0.0)),
+        wall_tangent_impulse=wall_cache(jnp.where(wall_live, wall_final.tangent, 0.0)),
+    )
+    ji = imps.joints
+    new_joints = scene.joints.replace(
+        linear_impulse=ji.linear, angular_impulse=ji.angular, motor_impulse=ji.motor,
+        lower_impulse=ji.lower, upper_impulse=ji.upper,
+    )
+    new_scene = scene.replace(state=new_state, cache=new_cache, joints=new_joints)
+
+    # --- report -------------------------------------------------------------------------
+    slop = jnp.asarray(params.linear_slop, f32)
+    touched = lambda live, m, imp: jnp.any(live & ((m.separation <= slop) | (imp.max_normal > 0.0)), axis=-1)  # noqa: E731
+    lane_touch = touched(pair_live, pair_m, pair_final)
+    touching = jnp.zeros((n + 1, n + 1), bool).at[a_idx, b_idx].set(lane_touch).at[b_idx, a_idx].set(lane_touch)
+    wall_touching = jnp.swapaxes(touched(wall_live, wall_m, wall_final), 0, 1)
+    limit = jnp.asarray(params.world_limit, f32)
+    far = jnp.any(jnp.abs(new_position) > limit, axis=1)
+    bd = scene.boundary
+    slack = pr.bounding_radius
+    outside = (
+        (bd.active[0] & (new_position[:, 1] < bd.position[0] - slack))
+        | (bd.active[1] & (new_position[:, 0] < bd.position[1] - slack))
+        | (bd.active[2] & (new_position[:, 0] > bd.position[2] + slack))
+        | (bd.active[3] & (new_position[:, 1] > bd.position[3] + slack))
+    )
+    finite = jnp.all(jnp.isfinite(new_position)) & jnp.all(jnp.isfinite(new_velocity)) & jnp.all(
+        jnp.isfinite(new_angle)) & jnp.all(jnp.isfinite(new_angular))
+    info = StepInfo(
+        touching=touching[:n, :n],
+        wall_touching=wall_touching,
+        out_of_world=active & (far | outside),
+        non_finite=~finite,
+    )
+    return new_scene, info
