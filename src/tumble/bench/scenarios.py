@@ -397,27 +397,17 @@ def elastic_circle_collision(
 _BUILD_NOTES: dict[str, list[str]] = {}
 
 
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    import inspect
-
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-
-
 def build_scene(spec: ScenarioSpec) -> tuple[Any, Any, list[int]]:
     """Build ``spec`` with :class:`tumble.physics.SceneBuilder`.
 
     Returns (scene, params, order) where ``order[i]`` is the engine's body index
-    of ``spec.bodies[i]``.
+    of ``spec.bodies[i]`` (the ``add_*`` handles resolve to indices at build time).
     """
     from tumble.physics import SceneBuilder
 
     notes: list[str] = []
     builder = SceneBuilder(gravity=tuple(spec.gravity), dt=spec.dt)
-    order: list[int] = []
+    handles: list[Any] = []
     for body in spec.bodies:
         kw = dict(
             angle=body.angle, density=body.density, friction=body.friction, restitution=body.restitution,
@@ -425,16 +415,15 @@ def build_scene(spec: ScenarioSpec) -> tuple[Any, Any, list[int]]:
             name=body.name,
         )
         if body.kind == "box":
-            idx = builder.add_box(size=tuple(body.size), position=tuple(body.position), **kw)
+            handles.append(builder.add_box(size=tuple(body.size), position=tuple(body.position), **kw))
         elif body.kind == "circle":
-            idx = builder.add_circle(body.radius, tuple(body.position), **kw)
+            handles.append(builder.add_circle(body.radius, tuple(body.position), **kw))
         else:
             raise ValueError(f"unknown body kind {body.kind!r}")
-        order.append(int(idx))
     for jt in spec.joints:
         builder.add_revolute_joint(
-            None if jt.body_a is None else order[jt.body_a],
-            order[jt.body_b],
+            None if jt.body_a is None else handles[jt.body_a],
+            handles[jt.body_b],
             anchor=tuple(jt.anchor),
             enable_motor=jt.enable_motor,
             motor_speed=jt.motor_speed,
@@ -442,35 +431,14 @@ def build_scene(spec: ScenarioSpec) -> tuple[Any, Any, list[int]]:
             collide_connected=jt.collide_connected,
         )
     if spec.no_collide_jointed:
-        notes.extend(_apply_chain_filter(builder))
+        set_filter = getattr(builder, "set_joint_chain_filter", None)
+        if callable(set_filter):
+            set_filter(True)
+        else:
+            notes.append("SceneBuilder has no set_joint_chain_filter; non-adjacent links may collide")
     _BUILD_NOTES[spec.name] = notes
     scene, params = builder.build()
-    return scene, params, order
-
-
-def _apply_chain_filter(builder: Any) -> list[str]:
-    """Ask the builder that bodies in one joint chain never collide, if it can."""
-    for attr in ("set_joint_chain_filter", "enable_joint_chain_filter"):
-        fn = getattr(builder, attr, None)
-        if callable(fn):
-            fn(True) if _accepts(fn, "enabled") or _takes_positional(fn) else fn()
-            return []
-    for attr in ("joint_chain_filter",):
-        if hasattr(builder, attr) and not callable(getattr(builder, attr)):
-            setattr(builder, attr, True)
-            return []
-    return ["engine builder exposes no joint-chain collision filter; non-adjacent links may collide"]
-
-
-def _takes_positional(fn: Callable[..., Any]) -> bool:
-    import inspect
-
-    try:
-        return any(
-            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in inspect.signature(fn).parameters.values()
-        )
-    except (TypeError, ValueError):
-        return False
+    return scene, params, [int(h) for h in handles]
 
 
 def simulate_spec(spec: ScenarioSpec) -> Trajectory:

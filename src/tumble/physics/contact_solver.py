@@ -1,11 +1,22 @@
 """Contact constraints: prepare, warm start, solve (with and without bias), restitution.
 
-All functions work on "lanes": arrays with any leading shape, each lane one
-body pair with a two-point manifold.  Body velocities come in as rows
-``(vx, vy, w)`` and body displacements since the start of the step as rows
-``(dx, dy, dangle)``.  The caller guarantees that no two lanes solved
-together share a dynamic body (see ``schedule.py``), so each call is an exact
-Gauss-Seidel step.
+All functions work on "lanes": each lane is one body pair with a manifold of
+up to two points, i.e. four constraint rows (normal 0, normal 1, tangent 0,
+tangent 1).  Data is structure-of-arrays, every field an array over lanes.
+
+Within a lane the rows are solved one after another (Gauss-Seidel), but not
+by updating body velocities after each row: the rows' relative velocities
+are linear in the impulses, ``u = u0 + K @ impulses`` with ``K`` the lane's
+4x4 Delassus matrix (computed once per step), so a pass reads the body
+velocities once, runs the sequential updates on four scalars, and writes the
+bodies once.  It is the same Gauss-Seidel step, but XLA's element-wise
+fusion (which re-evaluates a chain for every output it feeds) now repeats a
+short scalar chain instead of the whole velocity update, which makes the
+solver several times faster and quicker to compile.
+
+Body velocities come in as ``(vx, vy, w)`` and displacements since the start
+of the step as ``(dx, dy, dangle)``.  The caller guarantees that no two lanes
+solved together share a dynamic body (see ``schedule.py``).
 """
 
 from __future__ import annotations
@@ -15,188 +26,180 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from tumble.physics.manifold import Manifold, cross
+from tumble.physics.manifold import Manifold
 from tumble.physics.softness import Softness
+
+Vel = tuple[jax.Array, jax.Array, jax.Array]  # (vx, vy, w) or (dx, dy, dangle)
+Rows = tuple[jax.Array, jax.Array, jax.Array, jax.Array]  # per row: normal 0, normal 1, tangent 0, tangent 1
+N_ROWS = 4
 
 
 class ContactConstraints(NamedTuple):
-    """Per-step constants of a set of contact lanes (points axis of size 2)."""
+    """Per-step constants of a set of contact lanes."""
 
-    normal: jax.Array  # [..., 2]
-    anchor_a: jax.Array  # [..., 2, 2]
-    anchor_b: jax.Array  # [..., 2, 2]
-    separation: jax.Array  # [..., 2] at the start of the step
-    normal_mass: jax.Array  # [..., 2], 0 for inactive points
-    tangent_mass: jax.Array  # [..., 2]
-    relative_velocity: jax.Array  # [..., 2] normal approach speed at the start of the step
-    friction: jax.Array  # [...]
-    restitution: jax.Array  # [...]
-    softness: Softness  # each [...]
-    inv_mass_a: jax.Array  # [...]
-    inv_inertia_a: jax.Array
-    inv_mass_b: jax.Array
-    inv_inertia_b: jax.Array
+    nx: jax.Array
+    ny: jax.Array
+    arm_a: Rows  # r_a x direction of each row
+    arm_b: Rows  # r_b x direction of each row
+    coupling: tuple  # K[p][q] for p <= q, flattened row-major (10 entries)
+    row_mass: Rows  # 1 / K[p][p], 0 for inactive points
+    separation: tuple[jax.Array, jax.Array]  # per point, at the start of the step
+    relative_velocity: tuple[jax.Array, jax.Array]  # normal speed per point at the start (negative: approaching)
+    friction: jax.Array
+    restitution: jax.Array
+    bias_rate: jax.Array
+    mass_scale: jax.Array
+    impulse_scale: jax.Array
+    ma: jax.Array  # inverse masses and inertias
+    ia: jax.Array
+    mb: jax.Array
+    ib: jax.Array
 
 
 class ContactImpulses(NamedTuple):
-    normal: jax.Array  # [..., 2] accumulated over the step
-    tangent: jax.Array  # [..., 2]
-    max_normal: jax.Array  # [..., 2] largest single normal impulse (restitution gate)
+    normal: tuple[jax.Array, jax.Array]  # accumulated over the step, per point
+    tangent: tuple[jax.Array, jax.Array]
+    max_normal: tuple[jax.Array, jax.Array]  # largest single normal impulse (gates restitution)
 
 
-def _perp_velocity(v: jax.Array, r: jax.Array) -> jax.Array:
-    """Velocity of the point at offset ``r`` [..., 2, 2] of bodies ``v`` [..., 3]."""
-    w = v[..., None, 2]
-    return v[..., None, :2] + jnp.stack([-w * r[..., 1], w * r[..., 0]], axis=-1)
+def _k(c: ContactConstraints, p: int, q: int) -> jax.Array:
+    p, q = min(p, q), max(p, q)
+    return c.coupling[p * N_ROWS - p * (p - 1) // 2 + (q - p)]
+
+
+def _directions(c: ContactConstraints, row: int):
+    return (c.nx, c.ny) if row < 2 else (c.ny, -c.nx)
+
+
+def impulses_from_arrays(normal: jax.Array, tangent: jax.Array) -> ContactImpulses:
+    """Warm-start impulses from [..., 2] arrays."""
+    zero = jnp.zeros_like(normal[..., 0])
+    return ContactImpulses((normal[..., 0], normal[..., 1]), (tangent[..., 0], tangent[..., 1]), (zero, zero))
+
+
+def impulses_to_arrays(imp: ContactImpulses) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """(normal, tangent, max_normal) as [..., 2] arrays."""
+    return tuple(jnp.stack(x, axis=-1) for x in imp)  # type: ignore[return-value]
 
 
 def prepare_contacts(
-    m: Manifold,
-    enabled: jax.Array,
-    va: jax.Array,
-    vb: jax.Array,
-    inv_mass_a: jax.Array,
-    inv_inertia_a: jax.Array,
-    inv_mass_b: jax.Array,
-    inv_inertia_b: jax.Array,
-    friction: jax.Array,
-    restitution: jax.Array,
-    soft: Softness,
-    static_soft: Softness,
+    m: Manifold, enabled: jax.Array, va: Vel, vb: Vel, ma, ia, mb, ib, friction, restitution,
+    soft: Softness, static_soft: Softness,
 ) -> ContactConstraints:
-    """Effective masses and step constants for the lanes of ``m`` (``enabled`` masks lanes)."""
-    active = m.active & enabled[..., None]
-    n = m.normal[..., None, :]
-    t = jnp.stack([m.normal[..., 1], -m.normal[..., 0]], axis=-1)[..., None, :]
-    ma, ia = inv_mass_a[..., None], inv_inertia_a[..., None]
-    mb, ib = inv_mass_b[..., None], inv_inertia_b[..., None]
-    rna, rnb = cross(m.anchor_a, n), cross(m.anchor_b, n)
-    rta, rtb = cross(m.anchor_a, t), cross(m.anchor_b, t)
-    k_normal = ma + mb + ia * rna**2 + ib * rnb**2
-    k_tangent = ma + mb + ia * rta**2 + ib * rtb**2
-    usable = active & (k_normal > 0.0)
-    dv = _perp_velocity(vb, m.anchor_b) - _perp_velocity(va, m.anchor_a)
-    either_static = (inv_mass_a == 0.0) | (inv_mass_b == 0.0)
+    """Delassus matrices and step constants for the lanes of ``m`` (``enabled`` masks lanes)."""
+    nx, ny = m.normal[..., 0], m.normal[..., 1]
+    dirs = [(nx, ny), (nx, ny), (ny, -nx), (ny, -nx)]
+    points = [0, 1, 0, 1]
+    arm_a, arm_b = [], []
+    for (dx, dy), p in zip(dirs, points):
+        arm_a.append(m.anchor_a[..., p, 0] * dy - m.anchor_a[..., p, 1] * dx)
+        arm_b.append(m.anchor_b[..., p, 0] * dy - m.anchor_b[..., p, 1] * dx)
+    msum = ma + mb
+    coupling = []
+    for p in range(N_ROWS):
+        for q in range(p, N_ROWS):
+            dot = dirs[p][0] * dirs[q][0] + dirs[p][1] * dirs[q][1]
+            coupling.append(msum * dot + ia * arm_a[p] * arm_a[q] + ib * arm_b[p] * arm_b[q])
+    active = [m.active[..., p] & enabled for p in (0, 1)]
+    row_mass = []
+    for r in range(N_ROWS):
+        k = coupling[r * N_ROWS - r * (r - 1) // 2]
+        ok = active[points[r]] & (k > 0.0)
+        row_mass.append(jnp.where(ok, 1.0 / jnp.where(ok, k, 1.0), 0.0))
+    rel = []
+    for p in (0, 1):
+        rel.append((vb[0] - va[0]) * nx + (vb[1] - va[1]) * ny + vb[2] * arm_b[p] - va[2] * arm_a[p])
+    either_static = (ma == 0.0) | (mb == 0.0)
     pick = lambda s, z: jnp.where(either_static, z, s)  # noqa: E731
     return ContactConstraints(
-        normal=m.normal,
-        anchor_a=m.anchor_a,
-        anchor_b=m.anchor_b,
-        separation=m.separation,
-        normal_mass=jnp.where(usable, 1.0 / jnp.where(usable, k_normal, 1.0), 0.0),
-        tangent_mass=jnp.where(usable, 1.0 / jnp.where(usable, k_tangent, 1.0), 0.0),
-        relative_velocity=jnp.sum(dv * n, axis=-1),
-        friction=friction,
-        restitution=restitution,
-        softness=Softness(*(pick(s, z) for s, z in zip(soft, static_soft))),
-        inv_mass_a=inv_mass_a,
-        inv_inertia_a=inv_inertia_a,
-        inv_mass_b=inv_mass_b,
-        inv_inertia_b=inv_inertia_b,
+        nx=nx, ny=ny, arm_a=tuple(arm_a), arm_b=tuple(arm_b), coupling=tuple(coupling), row_mass=tuple(row_mass),
+        separation=(m.separation[..., 0], m.separation[..., 1]), relative_velocity=tuple(rel),
+        friction=friction, restitution=restitution,
+        bias_rate=pick(soft.bias_rate, static_soft.bias_rate), mass_scale=pick(soft.mass_scale, static_soft.mass_scale),
+        impulse_scale=pick(soft.impulse_scale, static_soft.impulse_scale), ma=ma, ia=ia, mb=mb, ib=ib,
     )
 
 
-def _apply(c: ContactConstraints, va, vb, ra, rb, impulse):
-    """Apply ``impulse`` [..., 2] (on B; minus on A) at anchors ``ra``/``rb`` [..., 2]."""
-    va = va - jnp.concatenate(
-        [c.inv_mass_a[..., None] * impulse, (c.inv_inertia_a * cross(ra, impulse))[..., None]], axis=-1
-    )
-    vb = vb + jnp.concatenate(
-        [c.inv_mass_b[..., None] * impulse, (c.inv_inertia_b * cross(rb, impulse))[..., None]], axis=-1
-    )
+def _row_velocities(c: ContactConstraints, va: Vel, vb: Vel, rows) -> list[jax.Array]:
+    dvx, dvy = vb[0] - va[0], vb[1] - va[1]
+    out = []
+    for r in rows:
+        dx, dy = _directions(c, r)
+        out.append(dvx * dx + dvy * dy + vb[2] * c.arm_b[r] - va[2] * c.arm_a[r])
+    return out
+
+
+def _apply_rows(c: ContactConstraints, va: Vel, vb: Vel, impulses: dict[int, jax.Array]) -> tuple[Vel, Vel]:
+    """Apply row impulses (positive pushes B along the row direction, A against)."""
+    px = sum(impulses[r] * _directions(c, r)[0] for r in impulses)
+    py = sum(impulses[r] * _directions(c, r)[1] for r in impulses)
+    ta = sum(impulses[r] * c.arm_a[r] for r in impulses)
+    tb = sum(impulses[r] * c.arm_b[r] for r in impulses)
+    va = (va[0] - c.ma * px, va[1] - c.ma * py, va[2] - c.ia * ta)
+    vb = (vb[0] + c.mb * px, vb[1] + c.mb * py, vb[2] + c.ib * tb)
     return va, vb
 
 
-def _relative_velocity(va, vb, ra, rb):
-    wa, wb = va[..., 2:3], vb[..., 2:3]
-    return (vb[..., :2] + wb * jnp.stack([-rb[..., 1], rb[..., 0]], -1)) - (
-        va[..., :2] + wa * jnp.stack([-ra[..., 1], ra[..., 0]], -1)
-    )
-
-
-def warm_start_contacts(c: ContactConstraints, imp: ContactImpulses, va, vb):
+def warm_start_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel) -> tuple[Vel, Vel]:
     """Apply last substep's accumulated impulses."""
-    n = c.normal
-    t = jnp.stack([n[..., 1], -n[..., 0]], axis=-1)
-    for p in range(2):
-        impulse = imp.normal[..., p, None] * n + imp.tangent[..., p, None] * t
-        va, vb = _apply(c, va, vb, c.anchor_a[..., p, :], c.anchor_b[..., p, :], impulse)
-    return va, vb
+    return _apply_rows(c, va, vb, {0: imp.normal[0], 1: imp.normal[1], 2: imp.tangent[0], 3: imp.tangent[1]})
 
 
-def solve_contacts(
-    c: ContactConstraints,
-    imp: ContactImpulses,
-    va: jax.Array,
-    vb: jax.Array,
-    dpa: jax.Array,
-    dpb: jax.Array,
-    use_bias: bool,
-    inv_h: jax.Array,
-    max_push: jax.Array,
-):
-    """One Gauss-Seidel pass over the lanes: normal points, then friction.
+def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel, dpa: Vel, dpb: Vel,
+                   use_bias: jax.Array, inv_h: jax.Array, max_push: jax.Array):
+    """One Gauss-Seidel pass over the lanes' rows: both normal points, then friction.
 
     The current separation is the step-start separation moved by the bodies'
     displacements since (linearised in the rotation).  A positive separation
     is a speculative contact: it only stops the bodies from closing more
-    than the gap within one substep.
+    than the gap within one substep.  ``use_bias`` (a traced bool) selects
+    the solve pass (soft position correction) or the relax pass (none).
     """
-    n = c.normal
-    t = jnp.stack([n[..., 1], -n[..., 0]], axis=-1)
-    normal_imp, tangent_imp, max_imp = imp.normal, imp.tangent, imp.max_normal
-    d_lin = dpb[..., :2] - dpa[..., :2]
-    new_normal = []
-    new_max = []
+    u = _row_velocities(c, va, vb, range(N_ROWS))
+    moved = (dpb[0] - dpa[0]) * c.nx + (dpb[1] - dpa[1]) * c.ny
+    delta = {}
+    normal, max_normal = [], []
     for p in range(2):
-        ra, rb = c.anchor_a[..., p, :], c.anchor_b[..., p, :]
-        drift = (
-            d_lin
-            + dpb[..., 2:3] * jnp.stack([-rb[..., 1], rb[..., 0]], -1)
-            - dpa[..., 2:3] * jnp.stack([-ra[..., 1], ra[..., 0]], -1)
-        )
-        s = c.separation[..., p] + jnp.sum(drift * n, axis=-1)
-        if use_bias:
-            soft_bias = jnp.maximum(c.softness.bias_rate * s, -max_push)
-            bias = jnp.where(s > 0.0, s * inv_h, soft_bias)
-            mass_scale = jnp.where(s > 0.0, 1.0, c.softness.mass_scale)
-            impulse_scale = jnp.where(s > 0.0, 0.0, c.softness.impulse_scale)
-        else:
-            bias = jnp.where(s > 0.0, s * inv_h, 0.0)
-            mass_scale, impulse_scale = 1.0, 0.0
-        vn = jnp.sum(_relative_velocity(va, vb, ra, rb) * n, axis=-1)
-        old = normal_imp[..., p]
-        delta = -c.normal_mass[..., p] * mass_scale * (vn + bias) - impulse_scale * old
-        new = jnp.maximum(old + delta, 0.0)
-        delta = new - old
-        new_normal.append(new)
-        new_max.append(jnp.maximum(max_imp[..., p], delta))
-        va, vb = _apply(c, va, vb, ra, rb, delta[..., None] * n)
-    new_tangent = []
+        s = c.separation[p] + moved + dpb[2] * c.arm_b[p] - dpa[2] * c.arm_a[p]
+        speculative = s > 0.0
+        soft_bias = jnp.where(use_bias, jnp.maximum(c.bias_rate * s, -max_push), 0.0)
+        bias = jnp.where(speculative, s * inv_h, soft_bias)
+        rigid = speculative | ~use_bias
+        mass_scale = jnp.where(rigid, 1.0, c.mass_scale)
+        impulse_scale = jnp.where(rigid, 0.0, c.impulse_scale)
+        old = imp.normal[p]
+        new = jnp.maximum(old - c.row_mass[p] * mass_scale * (u[p] + bias) - impulse_scale * old, 0.0)
+        d = new - old
+        normal.append(new)
+        max_normal.append(jnp.maximum(imp.max_normal[p], d))
+        delta[p] = d
+        u = [u[q] + _k(c, q, p) * d for q in range(N_ROWS)]
+    tangent = []
     for p in range(2):
-        ra, rb = c.anchor_a[..., p, :], c.anchor_b[..., p, :]
-        vt = jnp.sum(_relative_velocity(va, vb, ra, rb) * t, axis=-1)
-        old = tangent_imp[..., p]
-        limit = c.friction * new_normal[p]
-        new = jnp.clip(old - c.tangent_mass[..., p] * vt, -limit, limit)
-        new_tangent.append(new)
-        va, vb = _apply(c, va, vb, ra, rb, (new - old)[..., None] * t)
-    imp = ContactImpulses(jnp.stack(new_normal, -1), jnp.stack(new_tangent, -1), jnp.stack(new_max, -1))
-    return imp, va, vb
+        r = 2 + p
+        old = imp.tangent[p]
+        limit = c.friction * normal[p]
+        new = jnp.clip(old - c.row_mass[r] * u[r], -limit, limit)
+        d = new - old
+        tangent.append(new)
+        delta[r] = d
+        u = [u[q] + _k(c, q, r) * d for q in range(N_ROWS)]
+    va, vb = _apply_rows(c, va, vb, delta)
+    return ContactImpulses(tuple(normal), tuple(tangent), tuple(max_normal)), va, vb
 
 
-def apply_restitution(c: ContactConstraints, imp: ContactImpulses, va, vb, threshold):
+def apply_restitution(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel, threshold):
     """Bounce: drive the normal speed of impacting points to ``-e`` times the approach speed."""
-    n = c.normal
-    normal_imp = imp.normal
-    new_normal = []
+    u = _row_velocities(c, va, vb, (0, 1))
+    delta, normal = {}, []
     for p in range(2):
-        ra, rb = c.anchor_a[..., p, :], c.anchor_b[..., p, :]
-        bounce = (c.relative_velocity[..., p] < -threshold) & (imp.max_normal[..., p] > 0.0) & (c.restitution > 0.0)
-        vn = jnp.sum(_relative_velocity(va, vb, ra, rb) * n, axis=-1)
-        old = normal_imp[..., p]
-        delta = -c.normal_mass[..., p] * (vn + c.restitution * c.relative_velocity[..., p])
-        new = jnp.where(bounce, jnp.maximum(old + delta, 0.0), old)
-        new_normal.append(new)
-        va, vb = _apply(c, va, vb, ra, rb, (new - old)[..., None] * n)
-    return imp._replace(normal=jnp.stack(new_normal, -1)), va, vb
+        bounce = (c.relative_velocity[p] < -threshold) & (imp.max_normal[p] > 0.0) & (c.restitution > 0.0)
+        old = imp.normal[p]
+        target = old - c.row_mass[p] * (u[p] + c.restitution * c.relative_velocity[p])
+        new = jnp.where(bounce, jnp.maximum(target, 0.0), old)
+        d = new - old
+        normal.append(new)
+        delta[p] = d
+        u = [u[q] + _k(c, q, p) * d for q in range(2)]
+    va, vb = _apply_rows(c, va, vb, delta)
+    return imp._replace(normal=tuple(normal)), va, vb

@@ -109,117 +109,107 @@ def prepare_joints(
     return c, imp
 
 
-def _take(c: JointConstraints, j: int) -> JointConstraints:
-    return JointConstraints(*(x[j] for x in c))
+def _current_anchors(cj: JointConstraints, dqa, dqb):
+    return rotate(dqa, cj.anchor_a), rotate(dqb, cj.anchor_b)
 
 
-def _current_anchors(cj: JointConstraints, dpa, dpb):
-    return rotate(dpa[2], cj.anchor_a), rotate(dpb[2], cj.anchor_b)
+def _read(v, i):
+    return v[0][i], v[1][i], v[2][i]
 
 
-def _write(v: jax.Array, cj: JointConstraints, va, vb) -> jax.Array:
-    # the ground row never changes: infinite mass, and it is written last as zero
-    v = v.at[cj.index_a].set(va).at[cj.index_b].set(vb)
-    return v.at[-1].set(0.0)
+def _write(v, cj: JointConstraints, va, vb):
+    # the ground slot (last) never moves: written back as zero
+    return tuple(x.at[cj.index_a].set(a).at[cj.index_b].set(b).at[-1].set(0.0) for x, a, b in zip(v, va, vb))
 
 
-def warm_start_joints(c: JointConstraints, imp: JointImpulses, v: jax.Array, dp: jax.Array) -> jax.Array:
-    """Apply the accumulated joint impulses to the velocities ``v`` [bodies + ground, 3]."""
-    for j in range(c.active.shape[0]):
-        cj = _take(c, j)
-        va, vb = v[cj.index_a], v[cj.index_b]
-        ra, rb = _current_anchors(cj, dp[cj.index_a], dp[cj.index_b])
-        p = imp.linear[j]
-        axial = imp.motor[j] + imp.lower[j] - imp.upper[j] + imp.angular[j]
-        va = va - jnp.concatenate([cj.inv_mass_a * p, (cj.inv_inertia_a * (cross(ra, p) + axial))[None]])
-        vb = vb + jnp.concatenate([cj.inv_mass_b * p, (cj.inv_inertia_b * (cross(rb, p) + axial))[None]])
-        v = _write(v, cj, va, vb)
-    return v
+def warm_start_joints(c: JointConstraints, imp: JointImpulses, v, dp):
+    """Apply the accumulated joint impulses to the velocities ``v = (vx, vy, w)`` [bodies + ground]."""
+
+    def one(v, xs):
+        cj, ij = xs
+        va, vb = _read(v, cj.index_a), _read(v, cj.index_b)
+        ra, rb = _current_anchors(cj, dp[2][cj.index_a], dp[2][cj.index_b])
+        p = ij.linear
+        axial = ij.motor + ij.lower - ij.upper + ij.angular
+        va = (va[0] - cj.inv_mass_a * p[0], va[1] - cj.inv_mass_a * p[1], va[2] - cj.inv_inertia_a * (cross(ra, p) + axial))
+        vb = (vb[0] + cj.inv_mass_b * p[0], vb[1] + cj.inv_mass_b * p[1], vb[2] + cj.inv_inertia_b * (cross(rb, p) + axial))
+        return _write(v, cj, va, vb), None
+
+    if c.active.shape[0] == 0:
+        return v
+    return jax.lax.scan(one, v, (c, imp))[0]
 
 
-def _angular_row(c_value, cdot, axial_mass, accumulated, soft: Softness, use_bias: bool, inv_h, one_sided: bool):
+def _angular_row(c_value, cdot, axial_mass, accumulated, soft: Softness, use_bias, inv_h, one_sided: bool):
     """Impulse of a 1D angular constraint with position error ``c_value`` (>= 0 wanted if one-sided)."""
+    bias = jnp.where(use_bias, soft.bias_rate * c_value, 0.0)
+    rigid = ~use_bias
     if one_sided:
         speculative = c_value > 0.0
-        bias = jnp.where(speculative, c_value * inv_h, soft.bias_rate * c_value if use_bias else 0.0)
-        mass_scale = jnp.where(speculative | (not use_bias), 1.0, soft.mass_scale)
-        impulse_scale = jnp.where(speculative | (not use_bias), 0.0, soft.impulse_scale)
-    else:
-        bias = soft.bias_rate * c_value if use_bias else 0.0
-        mass_scale = soft.mass_scale if use_bias else 1.0
-        impulse_scale = soft.impulse_scale if use_bias else 0.0
+        bias = jnp.where(speculative, c_value * inv_h, bias)
+        rigid = rigid | speculative
+    mass_scale = jnp.where(rigid, 1.0, soft.mass_scale)
+    impulse_scale = jnp.where(rigid, 0.0, soft.impulse_scale)
     delta = -axial_mass * mass_scale * (cdot + bias) - impulse_scale * accumulated
     new = jnp.maximum(accumulated + delta, 0.0) if one_sided else accumulated + delta
     return new, new - accumulated
 
 
-def solve_joints(
-    c: JointConstraints,
-    imp: JointImpulses,
-    v: jax.Array,
-    dp: jax.Array,
-    soft: Softness,
-    use_bias: bool,
-    inv_h: jax.Array,
-):
+def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness, use_bias: jax.Array, inv_h: jax.Array):
     """One Gauss-Seidel pass over all joints; returns the new impulses and velocities."""
-    linear, angular, motor, lower, upper = (list(x) for x in imp)
-    for j in range(c.active.shape[0]):
-        cj = _take(c, j)
-        va, vb = v[cj.index_a], v[cj.index_b]
-        dpa, dpb = dp[cj.index_a], dp[cj.index_b]
+
+    def one(v, xs):
+        cj, ij = xs
+        (vax, vay, wa), (vbx, vby, wb) = _read(v, cj.index_a), _read(v, cj.index_b)
+        dpa, dpb = _read(dp, cj.index_a), _read(dp, cj.index_b)
         ma, ia, mb, ib = cj.inv_mass_a, cj.inv_inertia_a, cj.inv_mass_b, cj.inv_inertia_b
-        wa, wb = va[2], vb[2]
-        on = cj.active.astype(jnp.float32)
 
         # motor: reach the target relative speed with at most max_torque
         cdot = wb - wa - cj.motor_target
-        new = jnp.clip(motor[j] - cj.axial_mass * cdot, -cj.max_motor_impulse, cj.max_motor_impulse)
-        new = jnp.where(cj.motor_enabled, new, 0.0)
-        d = new - motor[j]
-        motor[j] = new
+        motor = jnp.clip(ij.motor - cj.axial_mass * cdot, -cj.max_motor_impulse, cj.max_motor_impulse)
+        motor = jnp.where(cj.motor_enabled, motor, 0.0)
+        d = motor - ij.motor
         wa, wb = wa - ia * d, wb + ib * d
 
         # angle limits, one-sided and speculative
         joint_angle = cj.angle + dpb[2] - dpa[2]
-        new, d = _angular_row(joint_angle - cj.lower_angle, wb - wa, cj.axial_mass, lower[j], soft, use_bias, inv_h, True)
-        new, d = jnp.where(cj.limit_enabled, new, 0.0), jnp.where(cj.limit_enabled, d, 0.0)
-        lower[j] = new
+        lower, d = _angular_row(joint_angle - cj.lower_angle, wb - wa, cj.axial_mass, ij.lower, soft, use_bias, inv_h, True)
+        lower, d = jnp.where(cj.limit_enabled, lower, 0.0), jnp.where(cj.limit_enabled, d, 0.0)
         wa, wb = wa - ia * d, wb + ib * d
-        new, d = _angular_row(cj.upper_angle - joint_angle, wa - wb, cj.axial_mass, upper[j], soft, use_bias, inv_h, True)
-        new, d = jnp.where(cj.limit_enabled, new, 0.0), jnp.where(cj.limit_enabled, d, 0.0)
-        upper[j] = new
+        upper, d = _angular_row(cj.upper_angle - joint_angle, wa - wb, cj.axial_mass, ij.upper, soft, use_bias, inv_h, True)
+        upper, d = jnp.where(cj.limit_enabled, upper, 0.0), jnp.where(cj.limit_enabled, d, 0.0)
         wa, wb = wa + ia * d, wb - ib * d
 
         # weld: hold the relative angle
-        new, d = _angular_row(joint_angle, wb - wa, cj.axial_mass, angular[j], soft, use_bias, inv_h, False)
+        angular, d = _angular_row(joint_angle, wb - wa, cj.axial_mass, ij.angular, soft, use_bias, inv_h, False)
         weld = cj.is_fixed & cj.active
-        new, d = jnp.where(weld, new, 0.0), jnp.where(weld, d, 0.0)
-        angular[j] = new
+        angular, d = jnp.where(weld, angular, 0.0), jnp.where(weld, d, 0.0)
         wa, wb = wa - ia * d, wb + ib * d
 
         # point constraint: the two anchors coincide
-        ra, rb = _current_anchors(cj, dpa, dpb)
-        va_lin, vb_lin = va[:2], vb[:2]
-        cdot = vb_lin + wb * jnp.stack([-rb[1], rb[0]]) - va_lin - wa * jnp.stack([-ra[1], ra[0]])
-        if use_bias:
-            error = dpb[:2] - dpa[:2] + rb - ra + cj.delta_center
-            bias = soft.bias_rate * error
-            mass_scale, impulse_scale = soft.mass_scale, soft.impulse_scale
-        else:
-            bias, mass_scale, impulse_scale = 0.0, 1.0, 0.0
+        ra, rb = _current_anchors(cj, dpa[2], dpb[2])
+        cdot_x = vbx - wb * rb[1] - vax + wa * ra[1]
+        cdot_y = vby + wb * rb[0] - vay - wa * ra[0]
+        err_x = dpb[0] - dpa[0] + rb[0] - ra[0] + cj.delta_center[0]
+        err_y = dpb[1] - dpa[1] + rb[1] - ra[1] + cj.delta_center[1]
+        bias_rate = jnp.where(use_bias, soft.bias_rate, 0.0)
+        mass_scale = jnp.where(use_bias, soft.mass_scale, 1.0)
+        impulse_scale = jnp.where(use_bias, soft.impulse_scale, 0.0)
         k11 = ma + mb + ra[1] ** 2 * ia + rb[1] ** 2 * ib
         k12 = -ra[1] * ra[0] * ia - rb[1] * rb[0] * ib
         k22 = ma + mb + ra[0] ** 2 * ia + rb[0] ** 2 * ib
         det = k11 * k22 - k12 * k12
         inv_det = jnp.where(jnp.abs(det) > 1e-12, 1.0 / jnp.where(jnp.abs(det) > 1e-12, det, 1.0), 0.0)
-        rhs = cdot + bias
-        solved = inv_det * jnp.stack([k22 * rhs[0] - k12 * rhs[1], k11 * rhs[1] - k12 * rhs[0]])
-        d = (-mass_scale * solved - impulse_scale * linear[j]) * on
-        linear[j] = linear[j] + d
-        va_lin, wa = va_lin - ma * d, wa - ia * cross(ra, d)
-        vb_lin, wb = vb_lin + mb * d, wb + ib * cross(rb, d)
+        rx, ry = cdot_x + bias_rate * err_x, cdot_y + bias_rate * err_y
+        on = cj.active.astype(jnp.float32)
+        dx = (-mass_scale * inv_det * (k22 * rx - k12 * ry) - impulse_scale * ij.linear[0]) * on
+        dy = (-mass_scale * inv_det * (k11 * ry - k12 * rx) - impulse_scale * ij.linear[1]) * on
+        linear = ij.linear + jnp.stack([dx, dy])
+        va = (vax - ma * dx, vay - ma * dy, wa - ia * (ra[0] * dy - ra[1] * dx))
+        vb = (vbx + mb * dx, vby + mb * dy, wb + ib * (rb[0] * dy - rb[1] * dx))
+        return _write(v, cj, va, vb), JointImpulses(linear, angular, motor, lower, upper)
 
-        v = _write(v, cj, jnp.concatenate([va_lin, wa[None]]), jnp.concatenate([vb_lin, wb[None]]))
-    stacked = JointImpulses(*(jnp.stack(x) if x else y for x, y in zip((linear, angular, motor, lower, upper), imp)))
-    return stacked, v
+    if c.active.shape[0] == 0:
+        return imp, v
+    v, new_imp = jax.lax.scan(one, v, (c, imp))
+    return new_imp, v

@@ -34,6 +34,12 @@ class PairSchedule:
       kind: int32 [rounds, lanes] one of the ``PAIR_*`` codes.
       gather_back: int32 [rounds, n_bodies + 1] for each body, its row in
         ``concat(lane_a_rows, lane_b_rows, ground_row)`` after a round.
+      seats: int32 [seats] body in each seat in round 0 (the ground slot as
+        the bye).  Lane ``k`` pairs seat ``k`` with seat ``seats - 1 - k``;
+        after each round seat 0 stays and the others rotate one place
+        (``new = [s0, s_last, s1, ..., s_last-1]``), so the seat order is
+        back to the start after all rounds.
+      swapped: bool [rounds, lanes] lane whose body A sits in the high seat.
     """
 
     n_bodies: int
@@ -42,6 +48,8 @@ class PairSchedule:
     body_b: np.ndarray
     kind: np.ndarray
     gather_back: np.ndarray
+    seats: np.ndarray
+    swapped: np.ndarray
 
     @property
     def rounds(self) -> int:
@@ -69,12 +77,14 @@ def pair_schedule(n_bodies: int, n_polygons: int) -> PairSchedule:
     body_a = np.zeros((rounds, lanes), np.int32)
     body_b = np.zeros((rounds, lanes), np.int32)
     # circle method: seat 0 fixed, the others rotate one place per round
+    swapped = np.zeros((rounds, lanes), bool)
     ring = players[1:]
     for r in range(rounds):
         order = [players[0]] + ring
         for k in range(lanes):
             i, j = order[k], order[seats - 1 - k]
             body_a[r, k], body_b[r, k] = min(i, j), max(i, j)
+            swapped[r, k] = i > j
         ring = ring[-1:] + ring[:-1]
 
     kind = np.full((rounds, lanes), PAIR_NONE, np.int32)
@@ -92,4 +102,5 @@ def pair_schedule(n_bodies: int, n_polygons: int) -> PairSchedule:
             gather_back[r, body_a[r, k]] = k
             if body_b[r, k] != ground:
                 gather_back[r, body_b[r, k]] = lanes + k
-    return PairSchedule(n_bodies, n_polygons, body_a, body_b, kind, gather_back)
+    seat_order = np.array(players, np.int32)
+    return PairSchedule(n_bodies, n_polygons, body_a, body_b, kind, gather_back, seat_order, swapped)

@@ -29,6 +29,8 @@ from tumble.physics.contact_solver import (
     ContactConstraints,
     ContactImpulses,
     apply_restitution,
+    impulses_from_arrays,
+    impulses_to_arrays,
     prepare_contacts,
     solve_contacts,
     warm_start_contacts,
@@ -153,11 +155,7 @@ def _warm_start_impulses(new_id, new_active, old_id, old_normal, old_tangent) ->
     same = (ids[..., :, None] == old_id[..., None, :]) & (ids[..., :, None] != 0)
     normal = jnp.sum(jnp.where(same, old_normal[..., None, :], 0.0), axis=-1)
     tangent = jnp.sum(jnp.where(same, old_tangent[..., None, :], 0.0), axis=-1)
-    return ContactImpulses(normal, tangent, jnp.zeros_like(normal))
-
-
-def _rows(x: jax.Array, idx) -> jax.Array:
-    return jnp.take(x, idx, axis=0)
+    return impulses_from_arrays(normal, tangent)
 
 
 def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, StepInfo]:
@@ -227,19 +225,20 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
 
     friction = jnp.concatenate([pr.friction, zero1])
     restitution = jnp.concatenate([pr.restitution, zero1])
+    v_split = (v0[:, 0], v0[:, 1], v0[:, 2])
+    lane_v = lambda idx: tuple(x[idx] for x in v_split)  # noqa: E731
     pair_c = prepare_contacts(
-        pair_m, lane_ok, _rows(v0, a_idx), _rows(v0, b_idx), inv_mass[a_idx], inv_inertia[a_idx],
+        pair_m, lane_ok, lane_v(a_idx), lane_v(b_idx), inv_mass[a_idx], inv_inertia[a_idx],
         inv_mass[b_idx], inv_inertia[b_idx], jnp.sqrt(friction[a_idx] * friction[b_idx]),
         jnp.maximum(restitution[a_idx], restitution[b_idx]), soft, static_soft,
     )
     zeros_wn = jnp.zeros((N_WALLS, n), f32)
     wall_c = prepare_contacts(
-        wall_m, wall_ok, jnp.zeros((N_WALLS, n, 3), f32), jnp.broadcast_to(v0[:n], (N_WALLS, n, 3)),
+        wall_m, wall_ok, (zeros_wn,) * 3, tuple(jnp.broadcast_to(x[:n], (N_WALLS, n)) for x in v_split),
         zeros_wn, zeros_wn, jnp.broadcast_to(inv_mass[:n], (N_WALLS, n)), jnp.broadcast_to(inv_inertia[:n], (N_WALLS, n)),
         jnp.sqrt(scene.boundary.friction[:, None] * pr.friction[None, :]),
         jnp.maximum(scene.boundary.restitution[:, None], pr.restitution[None, :]), soft, static_soft,
     )
-    contacts = _Contacts(pair_c, wall_c)
     joint_c, joint_imp = prepare_joints(
         scene.joints, body_ok, position0, angle0, inv_mass, inv_inertia, controls.motor, h
     )
@@ -252,69 +251,99 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     arm = mf.rotate(st.angle[th.body], th.local_point)
     wrench = jnp.concatenate([force, mf.cross(arm, force)[:, None]], axis=1)
     wrench = jnp.zeros((n + 1, 3), f32).at[th.body].add(wrench)
-    accel = jnp.concatenate(
-        [gravity[None, :] * jnp.concatenate([dynamic, jnp.zeros((1,), bool)])[:, None] + inv_mass[:, None] * wrench[:, :2],
-         (inv_inertia * wrench[:, 2])[:, None]],
-        axis=1,
+    has_gravity = jnp.concatenate([dynamic, jnp.zeros((1,), bool)])
+    accel = (
+        jnp.where(has_gravity, gravity[0], 0.0) + inv_mass * wrench[:, 0],
+        jnp.where(has_gravity, gravity[1], 0.0) + inv_mass * wrench[:, 1],
+        inv_inertia * wrench[:, 2],
     )
 
     # --- solver passes --------------------------------------------------------------
-    gather_back = jnp.asarray(sched.gather_back)
-    round_a, round_b = jnp.asarray(a_idx), jnp.asarray(b_idx)
     max_push = jnp.asarray(params.contact_push_max_velocity, f32)
     threshold = jnp.asarray(params.restitution_threshold, f32)
-    unroll = rounds <= 8
+    take = lambda tree, i: jax.tree_util.tree_map(lambda x: x[i], tree)  # noqa: E731
 
-    def over_rounds(v, imp_pairs, lane_fn):
-        """Apply ``lane_fn(constraints, impulses, va, vb, ra_idx, rb_idx)`` round by round."""
+    n_seats = sched.seats.size
+    seat_of_body = np.argsort(sched.seats)
+    swapped = jnp.asarray(sched.swapped)
 
-        def one_round(v, xs):
-            c_r, imp_r, ia, ib, back = xs
-            imp_r, va, vb = lane_fn(c_r, imp_r, _rows(v, ia), _rows(v, ib), ia, ib)
-            v = _rows(jnp.concatenate([va, vb, v[-1:]]), back)
-            return v, imp_r
+    def over_rounds(v, dp, imp_pairs, lane_fn):
+        """Apply ``lane_fn(constraints, impulses, va, vb, dpa, dpb)`` round by round.
 
-        return jax.lax.scan(one_round, v, (contacts.pairs, imp_pairs, round_a, round_b, gather_back), unroll=unroll)
+        Bodies sit in seats; every round pairs the low half with the
+        reversed high half, and the seats rotate between rounds, all with
+        static slices (no gathers inside the loop).
+        """
+        to_seats = lambda x: x[sched.seats]  # noqa: E731
+        v_seat, dp_seat = tuple(map(to_seats, v)), tuple(map(to_seats, dp))
+        lo = lambda x: x[:lanes]  # noqa: E731
+        hi = lambda x: x[lanes:][::-1]  # noqa: E731
+        rotate = lambda x: jnp.concatenate([x[:1], x[-1:], x[1:-1]])  # noqa: E731
+
+        def one_round(carry, xs):
+            v_seat, dp_seat = carry
+            c_r, imp_r, swap = xs
+            pick_a = lambda x: jnp.where(swap, hi(x), lo(x))  # noqa: E731
+            pick_b = lambda x: jnp.where(swap, lo(x), hi(x))  # noqa: E731
+            imp_r, va, vb = lane_fn(
+                c_r, imp_r, tuple(map(pick_a, v_seat)), tuple(map(pick_b, v_seat)),
+                tuple(map(pick_a, dp_seat)), tuple(map(pick_b, dp_seat)),
+            )
+            v_seat = tuple(
+                jnp.concatenate([jnp.where(swap, xb, xa), jnp.where(swap, xa, xb)[::-1]]) for xa, xb in zip(va, vb)
+            )
+            return (tuple(map(rotate, v_seat)), tuple(map(rotate, dp_seat))), imp_r
+
+        (v_seat, _), imp_pairs = jax.lax.scan(one_round, (v_seat, dp_seat), (contacts.pairs, imp_pairs, swapped))
+        if n_seats == n + 1:  # the ground slot was seated as the bye
+            return tuple(x[seat_of_body] for x in v_seat), imp_pairs
+        return tuple(jnp.concatenate([x[seat_of_body], g[-1:]]) for x, g in zip(v_seat, v)), imp_pairs
 
     def over_walls(v, imp_walls, wall_fn):
-        vb = v[:n]
-        out = []
-        for w in range(N_WALLS):
-            c_w = jax.tree_util.tree_map(lambda x: x[w], contacts.walls)
-            imp_w = jax.tree_util.tree_map(lambda x: x[w], imp_walls)
-            imp_w, vb = wall_fn(c_w, imp_w, vb)
-            out.append(imp_w)
-        stacked = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *out)
-        return jnp.concatenate([vb, v[-1:]]), stacked
+        """Apply ``wall_fn(constraints, impulses, v_bodies)`` wall by wall (all bodies at once)."""
 
-    zero_ground = jnp.zeros((n, 3), f32)
+        def one_wall(vb, xs):
+            imp_w, vb = wall_fn(*xs, vb)
+            return vb, imp_w
 
-    def solve_pass(v, dp, imps: _Impulses, use_bias: bool) -> tuple[jax.Array, _Impulses]:
+        vb, imp_walls = jax.lax.scan(one_wall, tuple(x[:n] for x in v), (contacts.walls, imp_walls))
+        return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
+
+    zero_n = (jnp.zeros((n,), f32),) * 3
+    contacts = _Contacts(pair_c, wall_c)
+
+    def solve_pass(v, dp, imps: _Impulses, use_bias: jax.Array):
         joints, v = solve_joints(joint_c, imps.joints, v, dp, joint_soft, use_bias, inv_h)
+        dp_n = tuple(x[:n] for x in dp)
 
         def wall_fn(c_w, imp_w, vb):
-            imp_w, _, vb = solve_contacts(c_w, imp_w, zero_ground, vb, zero_ground, dp[:n], use_bias, inv_h, max_push)
+            imp_w, _, vb = solve_contacts(c_w, imp_w, zero_n, vb, zero_n, dp_n, use_bias, inv_h, max_push)
             return imp_w, vb
 
         v, walls = over_walls(v, imps.walls, wall_fn)
 
-        def lane_fn(c_r, imp_r, va, vb, ia, ib):
-            return solve_contacts(c_r, imp_r, va, vb, _rows(dp, ia), _rows(dp, ib), use_bias, inv_h, max_push)
+        def lane_fn(c_r, imp_r, va, vb, dpa, dpb):
+            return solve_contacts(c_r, imp_r, va, vb, dpa, dpb, use_bias, inv_h, max_push)
 
-        v, pairs = over_rounds(v, imps.pairs, lane_fn)
+        v, pairs = over_rounds(v, dp, imps.pairs, lane_fn)
         return v, _Impulses(pairs, walls, joints)
+
+    flat_a, flat_b = a_idx.reshape(-1), b_idx.reshape(-1)
+    lane_shape = (rounds, lanes)
 
     def warm_start(v, dp, imps: _Impulses):
         v = warm_start_joints(joint_c, imps.joints, v, dp)
-        for w in range(N_WALLS):
-            c_w = jax.tree_util.tree_map(lambda x: x[w], contacts.walls)
-            imp_w = jax.tree_util.tree_map(lambda x: x[w], imps.walls)
-            _, vb = warm_start_contacts(c_w, imp_w, zero_ground, v[:n])
-            v = jnp.concatenate([vb, v[-1:]])
-        # pair lanes: impulses of all rounds summed per body (accumulation has no races)
-        dva, dvb = warm_start_contacts(contacts.pairs, imps.pairs, jnp.zeros((rounds, lanes, 3)), jnp.zeros((rounds, lanes, 3)))
-        dv = jnp.zeros_like(v).at[round_a.reshape(-1)].add(dva.reshape(-1, 3)).at[round_b.reshape(-1)].add(dvb.reshape(-1, 3))
-        return (v + dv).at[-1].set(0.0)
+        # contacts: impulses summed per body (accumulation has no races)
+        zw = (jnp.zeros((N_WALLS, n), f32),) * 3
+        _, dw = warm_start_contacts(contacts.walls, imps.walls, zw, zw)
+        zl = (jnp.zeros(lane_shape, f32),) * 3
+        da, db = warm_start_contacts(contacts.pairs, imps.pairs, zl, zl)
+        out = []
+        for x, xw, xa, xb in zip(v, dw, da, db):
+            x = x.at[:n].add(jnp.sum(xw, axis=0))
+            x = x.at[flat_a].add(xa.reshape(-1)).at[flat_b].add(xb.reshape(-1))
+            out.append(x.at[-1].set(0.0))
+        return tuple(out)
 
     max_speed = jnp.asarray(params.max_linear_speed, f32)
     max_turn = jnp.asarray(params.max_rotation_per_substep, f32) * inv_h
@@ -322,35 +351,44 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     ang_damp = 1.0 / (1.0 + h * jnp.asarray(params.angular_damping, f32))
 
     def integrate_velocities(v):
-        v = v + h * accel
-        lin = v[:, :2] * lin_damp
-        speed = jnp.linalg.norm(lin, axis=1, keepdims=True)
-        lin = lin * jnp.minimum(1.0, max_speed / jnp.maximum(speed, 1e-12))
-        w = jnp.clip(v[:, 2:] * ang_damp, -max_turn, max_turn)
-        return jnp.concatenate([lin, w], axis=1)
+        vx, vy = (v[0] + h * accel[0]) * lin_damp, (v[1] + h * accel[1]) * lin_damp
+        speed = jnp.sqrt(vx * vx + vy * vy)
+        scale = jnp.minimum(1.0, max_speed / jnp.maximum(speed, 1e-12))
+        w = jnp.clip((v[2] + h * accel[2]) * ang_damp, -max_turn, max_turn)
+        return vx * scale, vy * scale, w
 
     def substep(carry, _):
         v, dp, imps = carry
         v = integrate_velocities(v)
         v = warm_start(v, dp, imps)
-        v, imps = solve_pass(v, dp, imps, True)
-        dp = dp + h * v
-        v, imps = solve_pass(v, dp, imps, False)
-        return (v, dp, imps), None
+
+        def solve_then_relax(carry, use_bias):
+            # pass 1: solve with bias, then move the bodies; pass 2: relax (no bias)
+            v, dp, imps = carry
+            v, imps = solve_pass(v, dp, imps, use_bias)
+            move = jnp.where(use_bias, h, 0.0)
+            dp = tuple(d + move * x for d, x in zip(dp, v))
+            return (v, dp, imps), None
+
+        return jax.lax.scan(solve_then_relax, (v, dp, imps), jnp.array([True, False]))[0], None
 
     imps0 = _Impulses(pair_imp, wall_imp, joint_imp)
-    dp0 = jnp.zeros((n + 1, 3), f32)
-    (v, dp, imps), _ = jax.lax.scan(substep, (v0, dp0, imps0), None, length=substeps)
+    dp0 = (jnp.zeros((n + 1,), f32),) * 3
+    (v, dp, imps), _ = jax.lax.scan(substep, (v_split, dp0, imps0), None, length=substeps)
 
     # --- restitution --------------------------------------------------------------
     def wall_bounce(c_w, imp_w, vb):
-        imp_w, _, vb = apply_restitution(c_w, imp_w, zero_ground, vb, threshold)
+        imp_w, _, vb = apply_restitution(c_w, imp_w, zero_n, vb, threshold)
         return imp_w, vb
 
     v, wall_final = over_walls(v, imps.walls, wall_bounce)
     v, pair_final = over_rounds(
-        v, imps.pairs, lambda c_r, imp_r, va, vb, ia, ib: apply_restitution(c_r, imp_r, va, vb, threshold)
+        v, dp, imps.pairs, lambda c_r, imp_r, va, vb, dpa, dpb: apply_restitution(c_r, imp_r, va, vb, threshold)
     )
+    dp = jnp.stack(dp, axis=1)
+    v = jnp.stack(v, axis=1)
+    pair_normal, pair_tangent, pair_max = impulses_to_arrays(pair_final)
+    wall_normal, wall_tangent, wall_max = impulses_to_arrays(wall_final)
 
     # --- store -----------------------------------------------------------------------
     new_position = jnp.where(active[:, None], st.position + dp[:n, :2], st.position)
@@ -363,11 +401,11 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     wall_live = wall_m.active & wall_ok[..., None]
     new_cache = ContactCache(
         pair_id=jnp.where(pair_live, pair_m.id, 0),
-        pair_normal_impulse=jnp.where(pair_live, pair_final.normal, 0.0),
-        pair_tangent_impulse=jnp.where(pair_live, pair_final.tangent, 0.0),
+        pair_normal_impulse=jnp.where(pair_live, pair_normal, 0.0),
+        pair_tangent_impulse=jnp.where(pair_live, pair_tangent, 0.0),
         wall_id=wall_cache(jnp.where(wall_live, wall_m.id, 0)),
-        wall_normal_impulse=wall_cache(jnp.where(wall_live, wall_final.normal, 0.0)),
-        wall_tangent_impulse=wall_cache(jnp.where(wall_live, wall_final.tangent, 0.0)),
+        wall_normal_impulse=wall_cache(jnp.where(wall_live, wall_normal, 0.0)),
+        wall_tangent_impulse=wall_cache(jnp.where(wall_live, wall_tangent, 0.0)),
     )
     ji = imps.joints
     new_joints = scene.joints.replace(
@@ -378,10 +416,10 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
 
     # --- report -------------------------------------------------------------------------
     slop = jnp.asarray(params.linear_slop, f32)
-    touched = lambda live, m, imp: jnp.any(live & ((m.separation <= slop) | (imp.max_normal > 0.0)), axis=-1)  # noqa: E731
-    lane_touch = touched(pair_live, pair_m, pair_final)
+    touched = lambda live, m, max_imp: jnp.any(live & ((m.separation <= slop) | (max_imp > 0.0)), axis=-1)  # noqa: E731
+    lane_touch = touched(pair_live, pair_m, pair_max)
     touching = jnp.zeros((n + 1, n + 1), bool).at[a_idx, b_idx].set(lane_touch).at[b_idx, a_idx].set(lane_touch)
-    wall_touching = jnp.swapaxes(touched(wall_live, wall_m, wall_final), 0, 1)
+    wall_touching = jnp.swapaxes(touched(wall_live, wall_m, wall_max), 0, 1)
     limit = jnp.asarray(params.world_limit, f32)
     far = jnp.any(jnp.abs(new_position) > limit, axis=1)
     bd = scene.boundary
