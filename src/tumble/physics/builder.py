@@ -126,7 +126,7 @@ class SceneBuilder:
         self,
         gravity: tuple[float, float] = (0.0, -9.81),
         dt: float = 1.0 / 60.0,
-        substeps: int = 4,
+        substeps: int = 5,
         max_vertices: int = 8,
     ) -> None:
         self.gravity = _finite(gravity, "gravity", 2)

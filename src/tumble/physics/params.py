@@ -15,9 +15,12 @@ from tumble.physics.scene import Scene
 class SimParams:
     """World and solver settings.  Leaves can be traced (and vmapped); ``substeps`` is static.
 
-    The defaults follow Box2D v3's soft step at 60 Hz: 4 substeps, contacts
-    as 30 Hz springs with damping ratio 10 (twice as stiff against static
-    bodies), joints at 60 Hz, speculative margin of 4 linear slops.
+    The defaults follow Box2D v3's soft step at 60 Hz: contacts as 30 Hz
+    springs with damping ratio 10 (twice as stiff against static bodies),
+    joints at 60 Hz, a speculative margin of 4 linear slops plus each pair's
+    reach within the step.  Five substeps rather than Box2D's four: with four,
+    a 210-box pyramid keeps a faint jitter (peak kinetic energy 5e-5 J per box
+    over its last 2 s); with five it rests (6e-12 J), for 25% more solver work.
     """
 
     gravity: jax.Array = (0.0, -9.81)  # m/s^2
@@ -35,7 +38,7 @@ class SimParams:
     linear_damping: jax.Array = 0.0  # 1/s
     angular_damping: jax.Array = 0.0  # 1/s
     world_limit: jax.Array = 1.0e4  # m: bodies beyond this |coordinate| are reported out of the world
-    substeps: int = static_field(default=4)
+    substeps: int = static_field(default=5)
 
     def __post_init__(self) -> None:
         if not isinstance(self.substeps, int) or self.substeps < 1:

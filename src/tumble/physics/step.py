@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tumble.physics import manifold as mf
+from tumble.physics.barrier import computed_once
 from tumble.physics.contact_solver import (
     ContactConstraints,
     ContactImpulses,
@@ -282,19 +283,18 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
 
         def one_round(carry, xs):
             v_seat, dp_seat = carry
-            c_r, imp_r, swap = xs
+            c_r, imp_r, swap, r_idx = xs
             pick_a = lambda x: jnp.where(swap, hi(x), lo(x))  # noqa: E731
             pick_b = lambda x: jnp.where(swap, lo(x), hi(x))  # noqa: E731
-            imp_r, va, vb = lane_fn(
-                c_r, imp_r, tuple(map(pick_a, v_seat)), tuple(map(pick_b, v_seat)),
-                tuple(map(pick_a, dp_seat)), tuple(map(pick_b, dp_seat)),
-            )
+            args = (c_r, imp_r, tuple(map(pick_a, v_seat)), tuple(map(pick_b, v_seat)),
+                    tuple(map(pick_a, dp_seat)), tuple(map(pick_b, dp_seat)))
+            imp_r, va, vb = computed_once(lambda a: lane_fn(*a), r_idx, args)
             v_seat = tuple(
                 jnp.concatenate([jnp.where(swap, xb, xa), jnp.where(swap, xa, xb)[::-1]]) for xa, xb in zip(va, vb)
             )
             return (tuple(map(rotate, v_seat)), tuple(map(rotate, dp_seat))), imp_r
 
-        (v_seat, _), imp_pairs = jax.lax.scan(one_round, (v_seat, dp_seat), (contacts.pairs, imp_pairs, swapped))
+        (v_seat, _), imp_pairs = jax.lax.scan(one_round, (v_seat, dp_seat), (contacts.pairs, imp_pairs, swapped, jnp.arange(rounds)))
         if n_seats == n + 1:  # the ground slot was seated as the bye
             return tuple(x[seat_of_body] for x in v_seat), imp_pairs
         return tuple(jnp.concatenate([x[seat_of_body], g[-1:]]) for x, g in zip(v_seat, v)), imp_pairs
@@ -303,10 +303,12 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
         """Apply ``wall_fn(constraints, impulses, v_bodies)`` wall by wall (all bodies at once)."""
 
         def one_wall(vb, xs):
-            imp_w, vb = wall_fn(*xs, vb)
+            c_w, imp_w, w_idx = xs
+            imp_w, vb = wall_fn(c_w, imp_w, vb)
             return vb, imp_w
 
-        vb, imp_walls = jax.lax.scan(one_wall, tuple(x[:n] for x in v), (contacts.walls, imp_walls))
+        xs = (contacts.walls, imp_walls, jnp.arange(N_WALLS))
+        vb, imp_walls = jax.lax.scan(one_wall, tuple(x[:n] for x in v), xs)
         return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
 
     zero_n = (jnp.zeros((n,), f32),) * 3
@@ -350,12 +352,14 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     lin_damp = 1.0 / (1.0 + h * jnp.asarray(params.linear_damping, f32))
     ang_damp = 1.0 / (1.0 + h * jnp.asarray(params.angular_damping, f32))
 
-    def integrate_velocities(v):
-        vx, vy = (v[0] + h * accel[0]) * lin_damp, (v[1] + h * accel[1]) * lin_damp
+    def clamp_speed(vx, vy, w):
         speed = jnp.sqrt(vx * vx + vy * vy)
         scale = jnp.minimum(1.0, max_speed / jnp.maximum(speed, 1e-12))
-        w = jnp.clip((v[2] + h * accel[2]) * ang_damp, -max_turn, max_turn)
-        return vx * scale, vy * scale, w
+        return vx * scale, vy * scale, jnp.clip(w, -max_turn, max_turn)
+
+    def integrate_velocities(v):
+        return clamp_speed((v[0] + h * accel[0]) * lin_damp, (v[1] + h * accel[1]) * lin_damp,
+                           (v[2] + h * accel[2]) * ang_damp)
 
     def substep(carry, _):
         v, dp, imps = carry
@@ -366,6 +370,7 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
             # pass 1: solve with bias, then move the bodies; pass 2: relax (no bias)
             v, dp, imps = carry
             v, imps = solve_pass(v, dp, imps, use_bias)
+            v = clamp_speed(*v)  # extreme motors or thrusters must not fling bodies past the caps
             move = jnp.where(use_bias, h, 0.0)
             dp = tuple(d + move * x for d, x in zip(dp, v))
             return (v, dp, imps), None

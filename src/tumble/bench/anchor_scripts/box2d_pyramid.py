@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 
@@ -44,6 +45,7 @@ def main() -> None:
     args = ap.parse_args()
 
     dt, vel_iters, pos_iters = 1.0 / 60.0, 8, 3
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     rates, sinks = [], []
     for _ in range(max(1, args.repeats)):
         world, boxes = build(args.base)
@@ -65,6 +67,7 @@ def main() -> None:
         "max_sink": sinks[-1],
         "box2d_version": Box2D.__version__,
         "python": platform.python_version(),
+        "loadavg_1m": load_before,
     }), flush=True)
 
 

@@ -126,6 +126,7 @@ def main() -> None:
         u = jax.random.uniform(k_act, (args.steps, batch, n_act), minval=-1.0, maxval=1.0)
         actions = u.at[..., nj:].set(jnp.abs(u[..., nj:]))
         jax.block_until_ready((state, actions))
+        load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
         t0 = time.perf_counter()
         compiled = rollout_jit.lower(state, actions).compile()
@@ -157,6 +158,7 @@ def main() -> None:
             "first_call_s": t2 - t1,
             "n_levels": n_levels,
             "finite": finite,
+            "loadavg_1m": load_before,
             "jax": jax.__version__,
             "jax2d": _version("jax2d"),
             "kinetix_env": _version("kinetix-env"),

@@ -1,0 +1,121 @@
+"""``tumble``: the command-line entry point.
+
+Only typer is imported at module level; every command imports what it needs
+when it runs, so ``tumble --help`` stays fast (no JAX start-up).
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="tumble",
+    help="Tumble: open-ended 2D physics reinforcement learning in JAX.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Benchmarks (see docs/cli.md).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+DEFAULT_BATCHES = (1, 16, 256, 1024, 4096)
+
+
+class Size(str, enum.Enum):
+    """Kinetix level sizes."""
+
+    s = "s"
+    m = "m"
+    l = "l"  # noqa: E741
+
+
+@app.command()
+def version() -> None:
+    """Print the versions of tumble, JAX and Python."""
+    import platform
+    from importlib import metadata
+
+    def ver(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    from tumble import __version__
+
+    typer.echo(f"tumble {__version__}")
+    typer.echo(f"jax {ver('jax')}, jaxlib {ver('jaxlib')}, python {platform.python_version()}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for demo.gif and summary.json.")] = Path("runs/demo"),
+    steps: Annotated[int, typer.Option("--steps", "-n", min=1, help="Physics steps of 1/60 s to simulate.")] = 240,
+    size: Annotated[int, typer.Option("--size", min=64, max=2048, help="GIF width and height in pixels.")] = 400,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Keep compiled programs in ~/.cache/tumble/jax, so a second run skips compilation.",
+        ),
+    ] = True,
+) -> None:
+    """Simulate a showcase scene (car, stack, ball, rocket) and write a GIF and a JSON summary."""
+    from tumble.cli.demo import run_demo
+
+    summary = run_demo(out=out, steps=steps, size=size, cache=cache, log=typer.echo)
+    if summary["non_finite"]:
+        raise typer.Exit(1)
+
+
+@bench_app.command("physics")
+def bench_physics(
+    size: Annotated[
+        list[Size] | None,
+        typer.Option(
+            "--size", "-s", case_sensitive=False, help="Level size to run (repeat for several; default: s, m and l)."
+        ),
+    ] = None,
+    batch: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--batch", "-b", min=1, help="Number of scenes stepped in parallel (repeat; default: 1 16 256 1024 4096)."
+        ),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON instead of a table.")] = False,
+    anchor: Annotated[
+        bool, typer.Option("--anchor/--no-anchor", help="Also time the reference engine (--no-anchor skips it).")
+    ] = True,
+    steps: Annotated[int | None, typer.Option("--steps", "-k", min=1, help="Physics steps per timed rollout.")] = None,
+) -> None:
+    """Physics steps per second of Tumble (and the reference engine) by level size and batch size."""
+    try:
+        module = importlib.import_module("tumble.bench.physics")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("tumble.bench.physics", "tumble.bench"):
+            typer.echo(
+                "error: the physics benchmark (tumble.bench.physics) is not part of this installation yet", err=True
+            )
+        else:
+            typer.echo(f"error: the physics benchmark needs the module {exc.name!r}, which is not installed", err=True)
+        raise typer.Exit(2) from None
+    kwargs = {
+        "sizes": list(dict.fromkeys(s.value for s in size or Size)),  # in the order given, without repeats
+        "batches": list(dict.fromkeys(batch or DEFAULT_BATCHES)),
+        "json_out": json_out,
+        "anchor": anchor,
+    }
+    if steps is not None:
+        kwargs["steps"] = steps  # otherwise the benchmark's own default
+    result = module.main(**kwargs)
+    if isinstance(result, int) and not isinstance(result, bool) and result != 0:
+        raise typer.Exit(result)
+
+
+if __name__ == "__main__":
+    app()
