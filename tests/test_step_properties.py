@@ -214,17 +214,20 @@ def test_extreme_controls_stay_finite(extreme):
     assert np.abs(r.velocity).max() > 10.0  # the actuators really act
 
 
-@pytest.mark.xfail(
-    reason="max_linear_speed and max_rotation_per_substep are applied only when integrating velocities, before "
-    "the joint/contact solve; with 1e9 N m motors bodies reach ~4e5 m/s (8.4e4 m/s after one step) and "
-    "~1e6 rad/s (cap 188 rad/s), and the box pinned to the world at (0, 0.25) ends ~3.9 km away",
-    strict=False,
-)
 def test_speed_caps_and_world_pin_hold_under_extreme_controls(extreme):
     r, params = extreme
     assert np.linalg.norm(r.velocity, axis=-1).max() <= float(params.max_linear_speed) * 1.001
     max_turn = float(params.max_rotation_per_substep) * params.substeps / float(params.dt)
     assert np.abs(r.angular_velocity).max() <= max_turn * 1.001
+
+
+@pytest.mark.xfail(
+    reason="known limit: joints are soft constraints (60 Hz springs); against 1e9 N thrusters, whose velocity "
+    "change per substep hits the 400 m/s cap, a world pin yields by metres before the relax pass catches up",
+    strict=False,
+)
+def test_world_pin_holds_under_extreme_controls(extreme):
+    r, _ = extreme
     assert np.linalg.norm(r.position[:, 1] - [0.0, 0.25], axis=1).max() < 0.5  # centre stays by its pin
 
 

@@ -8,7 +8,8 @@
     traj.position[-1, ball]
 
 ``add_*`` return handles; after :meth:`SceneBuilder.build` a handle is the
-body's (or joint's) index in the scene and works anywhere an int does.
+body's (or joint's) index in the scene: numpy and Python take it as an int,
+JAX arrays need ``int(handle)``.
 Every input is checked here, with errors naming the shape and the reason, so
 that nothing invalid reaches the compiled step.
 """
