@@ -205,12 +205,6 @@ def test_handles_are_ints_after_build():
     np.testing.assert_array_equal(np.asarray(scene.props.active), [True, True, False, True, False])
 
 
-@pytest.mark.xfail(
-    reason="builder docstring says a built handle 'works anywhere an int does', but JAX array indexing "
-    "rejects Handle objects (IndexError: only integers ... are valid indices); Handle is not an int subclass",
-    raises=IndexError,
-    strict=True,
-)
 def test_handle_indexes_jax_arrays_through_int():
     b = SceneBuilder()
     ball = b.add_circle(0.5, position=(0, 2))
