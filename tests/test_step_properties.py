@@ -144,12 +144,6 @@ def test_angular_momentum_conserved_in_off_centre_frictionless_impact(cap, run):
     assert abs(r.angular_velocity[-1, bodies[1]]) > 0.5  # the off-centre hit spins the struck box
 
 
-@pytest.mark.xfail(
-    reason="solver asymmetry: the two points of a face-on manifold are solved one after the other (no block "
-    "solve), so a centred, frictionless impact of two identical boxes spins them (up to 0.36 rad/s at e=0, "
-    "+-0.19 rad/s left at e=0.5) and restitution gives 0.847/2.153 m/s instead of 0.75/2.25 m/s",
-    strict=False,
-)
 def test_centred_face_on_impact_is_symmetric(cap, run):
     b = SceneBuilder(gravity=(0.0, 0.0))
     box = b.add_box(size=(1.0, 1.0), position=(0.0, 0.5), velocity=(3.0, 0.0), friction=0.0, restitution=0.5)

@@ -147,7 +147,7 @@ def warm_start_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb
 
 def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel, dpa: Vel, dpb: Vel,
                    use_bias: jax.Array, inv_h: jax.Array, max_push: jax.Array):
-    """One Gauss-Seidel pass over the lanes' rows: both normal points, then friction.
+    """One pass over the lanes' rows: the two normal points (as a block when possible), then friction.
 
     The current separation is the step-start separation moved by the bodies'
     displacements since (linearised in the rotation).  A positive separation
@@ -157,23 +157,40 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
     """
     u = _row_velocities(c, va, vb, range(N_ROWS))
     moved = (dpb[0] - dpa[0]) * c.nx + (dpb[1] - dpa[1]) * c.ny
-    delta = {}
-    normal, max_normal = [], []
+    target, mass_scale, impulse_scale = [], [], []
     for p in range(2):
         s = c.separation[p] + moved + dpb[2] * c.arm_b[p] - dpa[2] * c.arm_a[p]
         speculative = s > 0.0
         soft_bias = jnp.where(use_bias, jnp.maximum(c.bias_rate * s, -max_push), 0.0)
-        bias = jnp.where(speculative, s * inv_h, soft_bias)
+        target.append(u[p] + jnp.where(speculative, s * inv_h, soft_bias))  # velocity error to remove
         rigid = speculative | ~use_bias
-        mass_scale = jnp.where(rigid, 1.0, c.mass_scale)
-        impulse_scale = jnp.where(rigid, 0.0, c.impulse_scale)
+        mass_scale.append(jnp.where(rigid, 1.0, c.mass_scale))
+        impulse_scale.append(jnp.where(rigid, 0.0, c.impulse_scale))
+
+    # one point after the other (Gauss-Seidel) ...
+    seq = []
+    err = list(target)
+    for p in range(2):
         old = imp.normal[p]
-        new = jnp.maximum(old - c.row_mass[p] * mass_scale * (u[p] + bias) - impulse_scale * old, 0.0)
-        d = new - old
-        normal.append(new)
-        max_normal.append(jnp.maximum(imp.max_normal[p], d))
-        delta[p] = d
-        u = [u[q] + _k(c, q, p) * d for q in range(N_ROWS)]
+        new = jnp.maximum(old - c.row_mass[p] * mass_scale[p] * err[p] - impulse_scale[p] * old, 0.0)
+        seq.append(new)
+        err[1] = err[1] + _k(c, 1, p) * (new - old)
+    # ... or both at once (2x2 block, as Box2D v2), when both push and the pair is well
+    # conditioned: two symmetric points then get symmetric impulses, so a flat face-on
+    # impact does not set the bodies spinning
+    k00, k01, k11 = _k(c, 0, 0), _k(c, 0, 1), _k(c, 1, 1)
+    det = k00 * k11 - k01 * k01
+    conditioned = (c.row_mass[0] > 0.0) & (c.row_mass[1] > 0.0) & (det > 1e-3 * k00 * k11)
+    inv_det = jnp.where(conditioned, 1.0 / jnp.where(conditioned, det, 1.0), 0.0)
+    x0 = (k11 * target[0] - k01 * target[1]) * inv_det
+    x1 = (k00 * target[1] - k01 * target[0]) * inv_det
+    block = [imp.normal[0] - mass_scale[0] * x0 - impulse_scale[0] * imp.normal[0],
+             imp.normal[1] - mass_scale[1] * x1 - impulse_scale[1] * imp.normal[1]]
+    use_block = conditioned & (block[0] >= 0.0) & (block[1] >= 0.0)
+    normal = [jnp.where(use_block, block[p], seq[p]) for p in range(2)]
+    delta = {p: normal[p] - imp.normal[p] for p in range(2)}
+    max_normal = [jnp.maximum(imp.max_normal[p], delta[p]) for p in range(2)]
+    u = [u[q] + _k(c, q, 0) * delta[0] + _k(c, q, 1) * delta[1] for q in range(N_ROWS)]
     tangent = []
     for p in range(2):
         r = 2 + p
@@ -191,15 +208,24 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
 def apply_restitution(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel, threshold):
     """Bounce: drive the normal speed of impacting points to ``-e`` times the approach speed."""
     u = _row_velocities(c, va, vb, (0, 1))
-    delta, normal = {}, []
+    bounce = [(c.relative_velocity[p] < -threshold) & (imp.max_normal[p] > 0.0) & (c.restitution > 0.0) for p in (0, 1)]
+    target = [u[p] + c.restitution * c.relative_velocity[p] for p in (0, 1)]
+    seq = []
     for p in range(2):
-        bounce = (c.relative_velocity[p] < -threshold) & (imp.max_normal[p] > 0.0) & (c.restitution > 0.0)
         old = imp.normal[p]
-        target = old - c.row_mass[p] * (u[p] + c.restitution * c.relative_velocity[p])
-        new = jnp.where(bounce, jnp.maximum(target, 0.0), old)
-        d = new - old
-        normal.append(new)
-        delta[p] = d
-        u = [u[q] + _k(c, q, p) * d for q in range(2)]
+        new = jnp.where(bounce[p], jnp.maximum(old - c.row_mass[p] * target[p], 0.0), old)
+        seq.append(new)
+        target[1] = target[1] + _k(c, 1, p) * (new - old)
+    # both points bouncing together: solve them as a block so that symmetric points stay symmetric
+    target = [u[p] + c.restitution * c.relative_velocity[p] for p in (0, 1)]
+    k00, k01, k11 = _k(c, 0, 0), _k(c, 0, 1), _k(c, 1, 1)
+    det = k00 * k11 - k01 * k01
+    conditioned = bounce[0] & bounce[1] & (c.row_mass[0] > 0.0) & (c.row_mass[1] > 0.0) & (det > 1e-3 * k00 * k11)
+    inv_det = jnp.where(conditioned, 1.0 / jnp.where(conditioned, det, 1.0), 0.0)
+    block = [imp.normal[0] - (k11 * target[0] - k01 * target[1]) * inv_det,
+             imp.normal[1] - (k00 * target[1] - k01 * target[0]) * inv_det]
+    use_block = conditioned & (block[0] >= 0.0) & (block[1] >= 0.0)
+    normal = [jnp.where(use_block, block[p], seq[p]) for p in range(2)]
+    delta = {p: normal[p] - imp.normal[p] for p in range(2)}
     va, vb = _apply_rows(c, va, vb, delta)
     return imp._replace(normal=tuple(normal)), va, vb
