@@ -278,3 +278,20 @@ def test_touching_reports_resting_and_separated_boxes(cap, run):
     others = falling.touching.copy()
     others[:, g, box] = others[:, box, g] = False
     assert not others.any()
+
+
+def test_controls_of_the_wrong_shape_fail_with_a_clear_message(cap):
+    import jax.numpy as jnp
+
+    from tumble.physics import Controls, step
+
+    b = SceneBuilder()
+    b.add_box(size=(1.0, 1.0), position=(0.0, 0.5))
+    scene, params = b.build(cap)
+    good = Controls(jnp.zeros((cap.n_joints,)), jnp.zeros((cap.n_thrusters,)))
+    with pytest.raises(ValueError, match=r"Controls.motor must have shape \(2,\)"):
+        step(scene, good.replace(motor=jnp.zeros((3,))), params)
+    with pytest.raises(ValueError, match=r"Controls.thruster must have shape"):
+        step(scene, good.replace(thruster=jnp.zeros((1, 2))), params)
+    with pytest.raises(TypeError, match="Controls.motor must be an array"):
+        step(scene, good.replace(motor=[0.0, 0.0]), params)

@@ -159,9 +159,26 @@ def _warm_start_impulses(new_id, new_active, old_id, old_normal, old_tangent) ->
     return impulses_from_arrays(normal, tangent)
 
 
+def _check_controls(controls: Controls, cap) -> None:
+    """Fail at trace time, naming the field, when controls do not fit the scene's capacity."""
+    for name, size in (("motor", cap.n_joints), ("thruster", cap.n_thrusters)):
+        value = getattr(controls, name, None)
+        shape = getattr(value, "shape", None)
+        if shape is None:
+            raise TypeError(f"Controls.{name} must be an array of shape ({size},), got {type(value).__name__}")
+        if tuple(shape) != (size,):
+            raise ValueError(
+                f"Controls.{name} must have shape ({size},) for this scene (one per {name} slot), got {tuple(shape)}"
+                " (for a batch of scenes, vmap step over the batch axis)"
+            )
+        if not jnp.issubdtype(value.dtype, jnp.floating) and not jnp.issubdtype(value.dtype, jnp.integer):
+            raise TypeError(f"Controls.{name} must be numeric, got dtype {value.dtype}")
+
+
 def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, StepInfo]:
     """Advance ``scene`` by ``params.dt``.  Pure, ``jit``/``vmap``-safe, deterministic."""
     cap = scene.capacity
+    _check_controls(controls, cap)
     n, p = cap.n_bodies, cap.n_polygons
     sched = pair_schedule(n, p)
     rounds, lanes = sched.rounds, sched.lanes
