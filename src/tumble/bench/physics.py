@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from typing import Iterable
 
@@ -162,7 +163,7 @@ def main(sizes: Iterable[str] = ("s", "m", "l"), batches: Iterable[int] = (1, 16
             try:
                 anchors = _anchor_rows(size, batches, k, repeats)
             except Exception as exc:  # the anchor is optional: report, keep going
-                print(f"[anchor jax2d unavailable for size {size}: {exc}]")
+                print(f"[anchor jax2d unavailable for size {size}: {exc}]", file=sys.stderr)
         for batch in batches:
             row = _time_batch(size, batch, k, repeats)
             row["step_compile_s"] = step_compile
@@ -174,6 +175,8 @@ def main(sizes: Iterable[str] = ("s", "m", "l"), batches: Iterable[int] = (1, 16
             rows.append(row)
             if json_out:
                 print(json.dumps(row), flush=True)
+            else:
+                print(f"[{size} batch {batch}: {row['steps_per_s']:,.0f} steps/s]", file=sys.stderr, flush=True)
     pyramid = tumble_pyramid()
     if anchor:
         try:
@@ -183,7 +186,7 @@ def main(sizes: Iterable[str] = ("s", "m", "l"), batches: Iterable[int] = (1, 16
                 pyramid["anchor_steps_per_s"] = ref["steps_per_s"]
                 pyramid["ratio"] = pyramid["steps_per_s"] / ref["steps_per_s"]
         except Exception as exc:
-            print(f"[anchor box2d unavailable: {exc}]")
+            print(f"[anchor box2d unavailable: {exc}]", file=sys.stderr)
     rows.append(pyramid)
     if json_out:
         print(json.dumps(pyramid), flush=True)
