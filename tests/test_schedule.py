@@ -44,13 +44,20 @@ def test_shape(n):
 
 
 @pytest.mark.parametrize("n", range(1, 14))
-def test_gather_back_returns_each_body_to_its_row(n):
-    s = pair_schedule(n, 0)
+def test_seat_rotation_reproduces_every_round(n):
+    # the solver never gathers inside its loop: it pairs seat k with seat S-1-k and
+    # rotates the seats (seat 0 fixed, the last moves to 1); that must give each
+    # round's lanes and swap flags, and come back to the start after all rounds
+    s = pair_schedule(n, n // 2)
+    order = list(s.seats)
+    seats = len(order)
     for r in range(s.rounds):
-        rows = np.concatenate([s.body_a[r], s.body_b[r], [n]])  # concat(lane a rows, lane b rows, ground row)
-        for body in range(n):
-            assert rows[s.gather_back[r, body]] == body
-        assert rows[s.gather_back[r, n]] == n
+        for k in range(s.lanes):
+            lo, hi = order[k], order[seats - 1 - k]
+            assert {lo, hi} == {s.body_a[r, k], s.body_b[r, k]}
+            assert s.swapped[r, k] == (lo > hi)
+        order = [order[0], order[-1]] + order[1:-1]
+    assert order == list(s.seats)
 
 
 @pytest.mark.parametrize("n, p", [(1, 1), (2, 0), (5, 2), (7, 7), (8, 3), (13, 6)])

@@ -330,7 +330,7 @@ class SceneBuilder:
             thruster.handle._index = k
 
         scene = empty_scene(cap)
-        n, v = cap.n_bodies, cap.max_vertices
+        v = cap.max_vertices
         arrays = {k: np.array(x) for k, x in _flatten_bodies(scene).items()}
         vertices = np.zeros((cap.n_polygons, v, 2), np.float32)
         normals = np.zeros((cap.n_polygons, v, 2), np.float32)

@@ -32,8 +32,6 @@ class PairSchedule:
       body_a, body_b: int32 [rounds, lanes] body index of each lane (``a < b``;
         the ground slot ``n_bodies`` marks an inactive lane).
       kind: int32 [rounds, lanes] one of the ``PAIR_*`` codes.
-      gather_back: int32 [rounds, n_bodies + 1] for each body, its row in
-        ``concat(lane_a_rows, lane_b_rows, ground_row)`` after a round.
       seats: int32 [seats] body in each seat in round 0 (the ground slot as
         the bye).  Lane ``k`` pairs seat ``k`` with seat ``seats - 1 - k``;
         after each round seat 0 stays and the others rotate one place
@@ -47,7 +45,6 @@ class PairSchedule:
     body_a: np.ndarray
     body_b: np.ndarray
     kind: np.ndarray
-    gather_back: np.ndarray
     seats: np.ndarray
     swapped: np.ndarray
 
@@ -69,7 +66,6 @@ def pair_schedule(n_bodies: int, n_polygons: int) -> PairSchedule:
     """Build the round-robin schedule for ``n_bodies`` bodies, polygons first."""
     if n_bodies < 1:
         raise ValueError("a scene needs capacity for at least one body")
-    ground = n_bodies
     seats = n_bodies + (n_bodies % 2)  # odd counts use the ground slot as the bye
     players = list(range(seats))
     rounds = max(seats - 1, 1)
@@ -95,12 +91,5 @@ def pair_schedule(n_bodies: int, n_polygons: int) -> PairSchedule:
     kind[real & a_poly & ~b_poly] = PAIR_POLYGON_CIRCLE
     kind[real & ~a_poly & ~b_poly] = PAIR_CIRCLE_CIRCLE
 
-    gather_back = np.zeros((rounds, n_bodies + 1), np.int32)
-    for r in range(rounds):
-        gather_back[r, ground] = 2 * lanes  # the ground row appended last
-        for k in range(lanes):
-            gather_back[r, body_a[r, k]] = k
-            if body_b[r, k] != ground:
-                gather_back[r, body_b[r, k]] = lanes + k
     seat_order = np.array(players, np.int32)
-    return PairSchedule(n_bodies, n_polygons, body_a, body_b, kind, gather_back, seat_order, swapped)
+    return PairSchedule(n_bodies, n_polygons, body_a, body_b, kind, seat_order, swapped)

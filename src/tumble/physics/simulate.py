@@ -6,12 +6,11 @@ import functools
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from tumble.physics.params import Controls, SimParams, default_controls
 from tumble.physics.scene import Scene
-from tumble.physics.step import StepInfo, step
+from tumble.physics.step import step
 
 
 class Trajectory(NamedTuple):
@@ -56,8 +55,3 @@ def simulate(scene: Scene, params: SimParams, n_steps: int, controls: Controls |
         touching=np.asarray(info.touching),
         non_finite=np.asarray(info.non_finite),
     )
-
-
-def step_info_any(info: StepInfo) -> jax.Array:
-    """True when anything in ``info`` flags a problem (non-finite state or a body out of the world)."""
-    return info.non_finite | jnp.any(info.out_of_world)

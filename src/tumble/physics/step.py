@@ -279,7 +279,6 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     # --- solver passes --------------------------------------------------------------
     max_push = jnp.asarray(params.contact_push_max_velocity, f32)
     threshold = jnp.asarray(params.restitution_threshold, f32)
-    take = lambda tree, i: jax.tree_util.tree_map(lambda x: x[i], tree)  # noqa: E731
 
     n_seats = sched.seats.size
     seat_of_body = np.argsort(sched.seats)
