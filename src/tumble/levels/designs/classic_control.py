@@ -1,0 +1,3 @@
+"""Hand-made levels of the classic control family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Hand-made levels of the thrusters family."""
+
+from __future__ import annotations

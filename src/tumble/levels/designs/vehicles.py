@@ -1,0 +1,3 @@
+"""Hand-made levels of the vehicles family."""
+
+from __future__ import annotations
