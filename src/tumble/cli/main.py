@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from tumble.cli.levels import levels_app
+
 app = typer.Typer(
     name="tumble",
     help="Tumble: open-ended 2D physics reinforcement learning in JAX.",
@@ -22,6 +24,7 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks (see docs/cli.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(levels_app, name="levels")
 
 DEFAULT_BATCHES = (1, 16, 256, 1024, 4096)
 
