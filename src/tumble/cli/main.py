@@ -120,5 +120,18 @@ def bench_physics(
         raise typer.Exit(result)
 
 
+@bench_app.command("load")
+def bench_load(
+    files: Annotated[int, typer.Option("--files", "-n", min=1, help="Level files to load.")] = 1000,
+    anchor_files: Annotated[int, typer.Option("--anchor-files", min=1, help="Files the reference loads.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON line only.")] = False,
+    anchor: Annotated[bool, typer.Option("--anchor/--no-anchor", help="Also time the reference's loader.")] = True,
+) -> None:
+    """Seconds to load (and compile and stack) level files, against the reference's loader."""
+    from tumble.bench.levels_load import main as load_main
+
+    raise typer.Exit(load_main(n_files=files, anchor=anchor, anchor_files=anchor_files, json_out=json_out))
+
+
 if __name__ == "__main__":
     app()
