@@ -6,3 +6,10 @@ engine), ``tumble.levels``, ``tumble.env``, ``tumble.render``, ``tumble.agents``
 """
 
 __version__ = "0.1.0"
+
+
+def make(*args, **kwargs):
+    """Build an environment and its parameters: see :func:`tumble.env.make`."""
+    from tumble.env import make as make_env
+
+    return make_env(*args, **kwargs)

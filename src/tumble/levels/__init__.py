@@ -13,14 +13,14 @@ from tumble.levels.compile import (
     AUTO_CHANNEL, NO_CHANNEL, CompiledLevel, body_indices, build_scene, compile_level, stack_levels, unstack_level,
 )
 from tumble.levels.model import (
-    AUTO, N_MOTOR_CHANNELS, N_THRUSTER_CHANNELS, ROLES, ActionRun, Boundary, Certificate, Circle, CustomSize, Joint,
+    AUTO, BLUE, GREEN, NEUTRAL, RED, N_MOTOR_CHANNELS, N_THRUSTER_CHANNELS, ROLES, ActionRun, Boundary, Certificate, Circle, CustomSize, Joint,
     Level, Motor, Polygon, Thruster, Wall,
 )
 from tumble.levels.outcome import ACTION_SIZE, Outcome, certificate_actions, channel_controls, outcome_of, replay, role_contacts
 from tumble.levels.sizes import SIZES, capacity_of, level_capacity, smallest_size
 
 __all__ = [
-    "ACTION_SIZE", "AUTO", "AUTO_CHANNEL", "FORMAT", "NO_CHANNEL", "N_MOTOR_CHANNELS", "N_THRUSTER_CHANNELS", "ROLES",
+    "ACTION_SIZE", "AUTO", "AUTO_CHANNEL", "BLUE", "GREEN", "NEUTRAL", "RED", "FORMAT", "NO_CHANNEL", "N_MOTOR_CHANNELS", "N_THRUSTER_CHANNELS", "ROLES",
     "SIZES", "VERSION", "ActionRun", "Boundary", "Certificate", "Circle", "CompiledLevel", "CustomSize", "Joint",
     "Level", "LevelError", "Motor", "Outcome", "Polygon", "Thruster", "Wall", "body_indices", "build_scene",
     "capacity_of", "certificate_actions", "channel_controls", "compile_level", "dumps_level", "level_capacity",
