@@ -41,7 +41,7 @@ def rich_level() -> Level:
         ),
         joints=(
             Joint(b=3, a=0, anchor=(0.8, 0.8), motor=Motor(speed=-4.0, max_torque=2.5, channel=3), limits=(-0.5, 0.5)),
-            Joint(b=4, a=0, anchor=(1.2, 0.8), motor=Motor(speed=6.0, max_torque=1.0, channel="auto"), collide=True),
+            Joint(b=4, a=0, anchor=(1.2, 0.8), motor=Motor(speed=6.0, max_torque=1.0, channel="auto", idle="free"), collide=True),
             Joint(b=2, anchor=(2.0, 2.0), kind="fixed"),
         ),
         thrusters=(Thruster(0, (0.8, 1.0), math.pi / 2, 3.0, 1), Thruster(2, (2.1, 2.0), 0.0, 0.5)),
@@ -130,6 +130,9 @@ BAD = [
     ("bad channel", minimal_text(joints=[{"b": 0, "anchor": [0, 0], "motor": {"speed": 1, "max_torque": 1,
                                                                                "channel": 4}}]),
      ["joints[0].motor.channel: must be <= 3, got 4"]),
+    ("bad idle", minimal_text(joints=[{"b": 0, "anchor": [0, 0], "motor": {"speed": 1, "max_torque": 1,
+                                                                            "idle": "coast"}}]),
+     ["joints[0].motor.idle: must be one of brake, free, got 'coast'"]),
     ("reversed limits", minimal_text(joints=[{"b": 0, "anchor": [0, 0], "limits": [1, -1]}]),
      ["joints[0].limits: lower 1 is above upper -1"]),
     ("thruster channel", minimal_text(thrusters=[{"body": 0, "point": [0, 0], "max_force": 1, "channel": 2}]),

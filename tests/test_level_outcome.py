@@ -153,3 +153,20 @@ def test_a_level_over_its_capacity_does_not_compile():
                              shapes=(Circle(0.1),))
     with pytest.raises((SceneError, ValueError)):
         compile_level(crowded)
+
+
+@pytest.mark.parametrize("idle", ["brake", "free"])
+def test_a_motor_at_zero_brakes_or_turns_freely(idle):
+    level = Level(name="idle", size="s", shapes=(Polygon(BOX, position=(2.5, 2.5), static=True),
+                                                 Circle(0.2, position=(2.5, 2.5), angular_velocity=4.0)),
+                  joints=(Joint(b=1, a=0, anchor=(2.5, 2.5), motor=Motor(3.0, 5.0, channel=0, idle=idle)),))
+    c = compile_level(level)
+    controls = channel_controls(c, jnp.zeros(6))
+    assert bool(controls.motor_active[0]) == (idle == "brake")
+    for _ in range(5):
+        c, _ = env_physics_step(c, jnp.zeros(6), 2)
+    spin = float(c.scene.state.angular_velocity[1])
+    # a 0.2 m disc of density 1 has inertia 2.5e-3 kg m^2: 5 N m stops 4 rad/s within one step
+    assert spin == pytest.approx(0.0, abs=1e-3) if idle == "brake" else spin == pytest.approx(4.0, abs=1e-4)
+    driven = channel_controls(c, jnp.array([0.5, 0, 0, 0, 0, 0]))
+    assert bool(driven.motor_active[0]) and float(driven.motor[0]) == 0.5

@@ -226,7 +226,7 @@ def _read_joint(r: _Reader, value: Any, path: str, n_shapes: int) -> Joint | Non
     motor = None
     if d.get("motor") is not None:
         mpath = f"{path}.motor"
-        m = r.obj(d["motor"], mpath, {"speed", "max_torque", "channel"}, required={"speed", "max_torque"})
+        m = r.obj(d["motor"], mpath, {"speed", "max_torque", "channel", "idle"}, required={"speed", "max_torque"})
         if m is not None:
             if kind == "fixed":
                 r.fail(mpath, "a fixed joint cannot have a motor")
@@ -234,7 +234,7 @@ def _read_joint(r: _Reader, value: Any, path: str, n_shapes: int) -> Joint | Non
             if channel != AUTO:
                 channel = r.integer(m, "channel", mpath, default=0, low=0, high=N_MOTOR_CHANNELS - 1)
             motor = Motor(speed=r.number(m, "speed", mpath), max_torque=r.number(m, "max_torque", mpath, low=0.0),
-                          channel=channel)
+                          channel=channel, idle=r.string(m, "idle", mpath, default="brake", choices=("brake", "free")))
     limits = None
     if d.get("limits") is not None:
         limits = r.vector(d, "limits", path)

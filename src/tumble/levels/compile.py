@@ -31,6 +31,7 @@ class CompiledLevel:
     roles: jax.Array  # i32[N] 0 neutral, 1 green, 2 blue, 3 red (inactive slots 0)
     wall_roles: jax.Array  # i32[4] floor, left, right, ceiling
     motor_channel: jax.Array  # i32[J] 0..3, AUTO_CHANNEL, or NO_CHANNEL
+    motor_free_at_zero: jax.Array  # bool[J] a channel value of 0 releases the motor (else it brakes)
     thruster_channel: jax.Array  # i32[T] 0..1, or NO_CHANNEL
     episode_length: jax.Array  # i32[] env steps before truncation
 
@@ -92,9 +93,11 @@ def compile_level(level: Level, capacity: Capacity | None = None, substeps: int 
     for index, shape in zip(body_indices(level, cap), level.shapes):
         roles[index] = ROLES.index(shape.role)
     motor = np.full((cap.n_joints,), NO_CHANNEL, np.int32)
+    free = np.zeros((cap.n_joints,), bool)
     for k, j in enumerate(level.joints):
         if j.motor is not None:
             motor[k] = AUTO_CHANNEL if j.motor.channel == AUTO else j.motor.channel
+            free[k] = j.motor.idle == "free"
     thruster = np.full((cap.n_thrusters,), NO_CHANNEL, np.int32)
     for k, t in enumerate(level.thrusters):
         thruster[k] = t.channel
@@ -104,6 +107,7 @@ def compile_level(level: Level, capacity: Capacity | None = None, substeps: int 
         roles=jnp.asarray(roles),
         wall_roles=jnp.asarray([ROLES.index(r) for r in level.wall_roles()], jnp.int32),
         motor_channel=jnp.asarray(motor),
+        motor_free_at_zero=jnp.asarray(free),
         thruster_channel=jnp.asarray(thruster),
         episode_length=jnp.asarray(level.episode_length, jnp.int32),
     )

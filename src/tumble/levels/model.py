@@ -71,11 +71,17 @@ Shape = Polygon | Circle
 
 @dataclass(frozen=True)
 class Motor:
-    """A revolute joint's motor: target relative speed (rad/s) at control 1, torque cap, channel."""
+    """A revolute joint's motor: target relative speed (rad/s) at control 1, torque cap, channel.
+
+    ``idle`` says what a channel value of exactly 0 does: ``"brake"`` drives the
+    joint's relative speed to 0 (with at most ``max_torque``), ``"free"``
+    releases the motor so the joint turns freely (the reference's behaviour).
+    """
 
     speed: float
     max_torque: float
     channel: int | Literal["auto"] = 0
+    idle: Literal["brake", "free"] = "brake"
 
 
 @dataclass(frozen=True)

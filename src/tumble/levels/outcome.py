@@ -25,13 +25,17 @@ ACTION_SIZE = N_MOTOR_CHANNELS + N_THRUSTER_CHANNELS
 
 
 def channel_controls(level: CompiledLevel, action: jax.Array) -> Controls:
-    """Actuator controls from channel values ``action`` [6] (4 motor channels, 2 thruster channels)."""
+    """Actuator controls from channel values ``action`` [6] (4 motor channels, 2 thruster channels).
+
+    A motor whose level says ``idle: "free"`` is released (no torque) while its channel reads exactly 0.
+    """
     motor_values = jnp.concatenate([action[:N_MOTOR_CHANNELS], jnp.ones((1,), action.dtype)])  # index 4 = auto
     channel = level.motor_channel
     motor = jnp.where(channel >= 0, motor_values[jnp.clip(channel, 0, AUTO_CHANNEL)], 0.0)
     tch = level.thruster_channel
     thruster = jnp.where(tch >= 0, action[N_MOTOR_CHANNELS:][jnp.clip(tch, 0, N_THRUSTER_CHANNELS - 1)], 0.0)
-    return Controls(motor=motor.astype(jnp.float32), thruster=thruster.astype(jnp.float32))
+    released = level.motor_free_at_zero & (motor == 0.0)
+    return Controls(motor=motor.astype(jnp.float32), thruster=thruster.astype(jnp.float32), motor_active=~released)
 
 
 def role_contacts(level: CompiledLevel, info: StepInfo) -> tuple[jax.Array, jax.Array]:

@@ -66,6 +66,7 @@ def prepare_joints(
     inv_inertia: jax.Array,
     motor_control: jax.Array,
     h: jax.Array,
+    motor_active: jax.Array | None = None,
 ) -> tuple[JointConstraints, JointImpulses]:
     """Step constants of all joints; arrays of bodies include the ground slot last."""
     ground = position.shape[0] - 1
@@ -86,7 +87,7 @@ def prepare_joints(
         delta_center=position[ib] - position[ia],
         angle=angle[ib] - angle[ia] - joints.reference_angle,
         is_fixed=joints.is_fixed,
-        motor_enabled=joints.motor_enabled & revolute & active,
+        motor_enabled=joints.motor_enabled & revolute & active & (True if motor_active is None else motor_active),
         motor_target=control * joints.motor_speed,
         max_motor_impulse=h * joints.max_motor_torque,
         limit_enabled=joints.limit_enabled & revolute & active,

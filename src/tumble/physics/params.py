@@ -53,13 +53,16 @@ class SimParams:
 class Controls:
     """Actuator commands for one step.
 
-    ``motor`` [n_joints] in [-1, 1] scales each motor's target speed;
-    ``thruster`` [n_thrusters] in [0, 1] scales each thruster's force.
-    NaN is read as 0 and values outside the range are clipped.
+    ``motor`` [n_joints] in [-1, 1] scales each motor's target speed (0 holds
+    the joint still, as a brake); ``thruster`` [n_thrusters] in [0, 1] scales
+    each thruster's force.  NaN is read as 0 and values outside the range are
+    clipped.  ``motor_active`` [n_joints] (optional, bool) releases the motors
+    where it is False for this step: no torque at all, the joint turns freely.
     """
 
     motor: jax.Array
     thruster: jax.Array
+    motor_active: jax.Array | None = None
 
 
 def default_controls(scene: Scene) -> Controls:

@@ -173,6 +173,10 @@ def _check_controls(controls: Controls, cap) -> None:
             )
         if not jnp.issubdtype(value.dtype, jnp.floating) and not jnp.issubdtype(value.dtype, jnp.integer):
             raise TypeError(f"Controls.{name} must be numeric, got dtype {value.dtype}")
+    active = getattr(controls, "motor_active", None)
+    if active is not None and (tuple(getattr(active, "shape", ())) != (cap.n_joints,) or active.dtype != jnp.bool_):
+        raise ValueError(f"Controls.motor_active must be a bool array of shape ({cap.n_joints},), "
+                         f"got {getattr(active, 'dtype', type(active).__name__)} {tuple(getattr(active, 'shape', ()))}")
 
 
 def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, StepInfo]:
@@ -258,7 +262,7 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
         jnp.maximum(scene.boundary.restitution[:, None], pr.restitution[None, :]), soft, static_soft,
     )
     joint_c, joint_imp = prepare_joints(
-        scene.joints, body_ok, position0, angle0, inv_mass, inv_inertia, controls.motor, h
+        scene.joints, body_ok, position0, angle0, inv_mass, inv_inertia, controls.motor, h, controls.motor_active
     )
 
     # thrusters: a force along a body-fixed direction at a body-fixed point
