@@ -87,8 +87,10 @@ def test_spaces_are_exact(flat):
         o = e.observe(e.initial_state(compile_level(arm()), 0))
         assert e.observation_space().contains(jax.tree_util.tree_map(np.asarray, o)), observation
     assert Env(S, "discrete").action_space().n == 11
-    with pytest.raises(NotImplementedError, match="rendering issue"):
-        tumble.make("s", observation="pixels", levels=arm())
+    pixels = Env(S, "discrete", "pixels", pixel_size=(24, 32))
+    o = pixels.observe(pixels.initial_state(compile_level(arm()), 0))
+    assert o["image"].shape == (24, 32, 3)
+    assert pixels.observation_space().contains(jax.tree_util.tree_map(np.asarray, o))
 
 
 def test_solved_terminates_with_plus_one(flat):

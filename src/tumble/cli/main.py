@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from tumble.cli.levels import levels_app
+from tumble.cli.render import render_command
 
 app = typer.Typer(
     name="tumble",
@@ -25,6 +26,7 @@ app = typer.Typer(
 bench_app = typer.Typer(help="Benchmarks (see docs/cli.md).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(levels_app, name="levels")
+app.command("render")(render_command)
 
 DEFAULT_BATCHES = (1, 16, 256, 1024, 4096)
 
@@ -131,6 +133,49 @@ def bench_load(
     from tumble.bench.levels_load import main as load_main
 
     raise typer.Exit(load_main(n_files=files, anchor=anchor, anchor_files=anchor_files, json_out=json_out))
+
+
+@bench_app.command("render")
+def bench_render(
+    size: Annotated[list[Size] | None, typer.Option("--size", "-s", case_sensitive=False,
+                                                     help="Level size (repeat; default m).")] = None,
+    resolution: Annotated[list[int] | None, typer.Option("--resolution", "-r", min=8,
+                                                          help="Square image side (repeat; default 64 128).")] = None,
+    batch: Annotated[list[int] | None, typer.Option("--batch", "-b", min=1,
+                                                     help="Rasteriser batch (repeat; default 1 256).")] = None,
+    env_batch: Annotated[list[int] | None, typer.Option("--env-batch", min=1,
+                                                         help="Pixel-env batch (repeat; default 1 256).")] = None,
+    frames: Annotated[int, typer.Option("--frames", min=1, help="Frames per timed call.")] = 16,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="Env steps per timed call.")] = 16,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines only.")] = False,
+    anchor: Annotated[bool, typer.Option("--anchor/--no-anchor", help="Also time kinetix-env's pixels.")] = True,
+) -> None:
+    """Frames/s of the JAX rasteriser and pixel-observation env steps/s, against kinetix-env."""
+    from tumble.bench.render import main as render_main
+
+    raise typer.Exit(render_main(sizes=[s.value for s in size or [Size.m]], resolutions=resolution or [64, 128],
+                                 batches=batch or [1, 256], env_batches=env_batch or [1, 256], frames=frames,
+                                 steps=steps, anchor=anchor, json_out=json_out))
+
+
+@bench_app.command("env")
+def bench_env(
+    size: Annotated[list[Size] | None, typer.Option("--size", "-s", case_sensitive=False,
+                                                     help="Level size (repeat; default s m l).")] = None,
+    batch: Annotated[list[int] | None, typer.Option("--batch", "-b", min=1,
+                                                     help="Envs stepped together (repeat; default 1 16 256 1024).")] = None,
+    obs: Annotated[list[str] | None, typer.Option("--obs", help="flat and/or entity (repeat; default both).")] = None,
+    reset: Annotated[list[str] | None, typer.Option("--reset", help="kinetix and/or generator (default both).")] = None,
+    steps: Annotated[int, typer.Option("--steps", "-k", min=1, help="Env steps per timed call.")] = 64,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines only.")] = False,
+    anchor: Annotated[bool, typer.Option("--anchor/--no-anchor", help="Also time kinetix-env.")] = True,
+) -> None:
+    """Env steps/s (random actions, auto-reset) of Tumble and kinetix-env by size, batch, observation, reset."""
+    from tumble.bench.env import main as env_main
+
+    raise typer.Exit(env_main(sizes=[s.value for s in size or Size], batches=batch or [1, 16, 256, 1024],
+                              obs_types=obs or ["flat", "entity"], resets=reset or ["kinetix", "generator"],
+                              steps=steps, anchor=anchor, json_out=json_out))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import jax.numpy as jnp
 
 from tumble.env.actions import ACTION_TYPES, action_space, channel_values
 from tumble.env.observations import (
-    OBSERVATION_TYPES, blind_observation, entity_observation, flat_observation, observation_space,
+    OBSERVATION_TYPES, blind_observation, entity_observation, flat_observation, observation_space, pixel_observation,
+    pixel_shape,
 )
 from tumble.env.pool import LevelPool, sample_level
 from tumble.levels import BLUE, GREEN, CompiledLevel, channel_controls, role_contacts
@@ -74,14 +75,14 @@ class Env:
     """A Tumble environment of one capacity; see :func:`tumble.make`."""
 
     def __init__(self, capacity: Capacity, action_type: str = "multi_discrete", observation_type: str = "flat",
-                 frame_skip: int = 2) -> None:
+                 frame_skip: int = 2, pixel_size: int | tuple[int, int] | None = None) -> None:
         if action_type not in ACTION_TYPES:
             raise ValueError(f"action_type must be one of {', '.join(ACTION_TYPES)}, got {action_type!r}")
         if observation_type not in OBSERVATION_TYPES:
             raise ValueError(f"observation_type must be one of {', '.join(OBSERVATION_TYPES)}, got {observation_type!r}")
         if not isinstance(frame_skip, int) or frame_skip < 1:
             raise ValueError(f"frame_skip must be a positive integer, got {frame_skip!r}")
-        observation_space(observation_type, capacity)  # pixels: NotImplementedError naming the rendering issue
+        self.pixel_size = pixel_shape(pixel_size)  # (height, width) of pixel observations
         self.capacity = capacity
         self.action_type = action_type
         self.observation_type = observation_type
@@ -100,7 +101,7 @@ class Env:
 
     def observation_space(self, params: EnvParams | None = None):
         """The exact observation space."""
-        return observation_space(self.observation_type, self.capacity)
+        return observation_space(self.observation_type, self.capacity, self.pixel_size)
 
     # --- observation ----------------------------------------------------------------------------
     def observe(self, state: EnvState):
@@ -109,6 +110,8 @@ class Env:
             obs = flat_observation(state.level)
         elif self.observation_type == "entity":
             obs = entity_observation(state.level, state.touching)
+        elif self.observation_type == "pixels":
+            obs = pixel_observation(state.level, state.last_action, self.pixel_size)
         else:
             obs = blind_observation(state.t, state.level.episode_length, state.last_action)
         return jax.tree_util.tree_map(lambda x: jnp.nan_to_num(x) if jnp.issubdtype(x.dtype, jnp.floating) else x, obs)

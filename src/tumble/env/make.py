@@ -48,7 +48,8 @@ def _levels_from(source, size) -> list[Level | CompiledLevel]:
 
 def make(size: str | Capacity | CustomSize = "m", action: str = "multi_discrete", observation: str = "flat",
          levels=None, weights=None, frame_skip: int = 2, dense_reward_scale: float = 0.0, auto_reset: bool = True,
-         episode_stats: bool = False, pool_size: int = 256, seed: int = 0):
+         episode_stats: bool = False, pool_size: int = 256, seed: int = 0,
+         pixel_size: int | tuple[int, int] | None = None):
     """Build ``(env, params)``.
 
     Args:
@@ -64,6 +65,7 @@ def make(size: str | Capacity | CustomSize = "m", action: str = "multi_discrete"
       dense_reward_scale: scale of the green-blue distance shaping (0 turns it off; the reference trains with 0.2).
       auto_reset: start a new episode when one ends.
       episode_stats: report episode return, length and solved in ``info``.
+      pixel_size: height and width (or one number for both) of pixel observations; default 125 x 125.
     """
     capacity = capacity_of(size)
     if levels is None:
@@ -83,7 +85,7 @@ def make(size: str | Capacity | CustomSize = "m", action: str = "multi_discrete"
         if not resolved:
             raise ValueError("levels: the reset source holds no levels")
         pool = pool_from_levels(resolved, weights, capacity)
-    env = Env(capacity, action, observation, frame_skip)
+    env = Env(capacity, action, observation, frame_skip, pixel_size)
     params = EnvParams(pool=pool, dense_reward_scale=float(dense_reward_scale))
     env._check_params(params)
     if auto_reset:

@@ -22,9 +22,18 @@ tanh(max force / (10 mass)) and the channel one-hot; flat adds a body one-hot.
 
 Global features: gravity / 10, and per wall (floor, left, right, ceiling):
 active, position / 5, role one-hot.
+
+Pixels: ``{"image": f32[H, W, 3] in [0, 1], "global": the global features}``.
+The image is drawn by the JAX rasteriser (:mod:`tumble.render.raster`) with
+:func:`tumble.render.raster.observation_config`: the 5 x 5 m world, row 0 at
+the top, role colours (static shapes darker), circle rotation lines, joint and
+motor markers, thrusters lit while the last action fires them.  The default
+size is the reference's (its 500 x 500 screen downscaled by 4: 125 x 125).
 """
 
 from __future__ import annotations
+
+import numbers
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +43,7 @@ from tumble.levels import AUTO_CHANNEL, CompiledLevel, N_MOTOR_CHANNELS, N_THRUS
 from tumble.physics import Capacity
 
 OBSERVATION_TYPES = ("flat", "entity", "blind", "pixels")
+PIXEL_SIZE = (125, 125)  # (height, width) of the pixel observation by default: the reference's 500 / 4
 CLIP = 10.0
 SHAPE_FEATURES = 18
 JOINT_FEATURES = 3 + (N_MOTOR_CHANNELS + 1) + 5 + 4 + 4
@@ -216,8 +226,31 @@ def blind_observation(t: jax.Array, episode_length: jax.Array, last_action: jax.
     return jnp.concatenate([jnp.reshape(t / episode_length, (1,)).astype(jnp.float32), last_action])
 
 
-def observation_space(obs_type: str, cap: Capacity):
-    """The exact observation space of ``obs_type`` for a capacity."""
+def pixel_shape(pixel_size: int | tuple[int, int] | None = None) -> tuple[int, int]:
+    """``(height, width)`` of the pixel observation from a size (one int: square; None: :data:`PIXEL_SIZE`)."""
+    if pixel_size is None:
+        return PIXEL_SIZE
+    if isinstance(pixel_size, numbers.Integral):
+        height = width = int(pixel_size)
+    else:
+        height, width = (int(v) for v in pixel_size)
+    if height < 8 or width < 8:
+        raise ValueError(f"pixel_size must be at least 8 x 8, got {pixel_size!r}")
+    return height, width
+
+
+def pixel_observation(level: CompiledLevel, last_action: jax.Array,
+                      pixel_size: int | tuple[int, int] | None = None) -> dict:
+    """The pixel observation: the rasterised scene (thrusters lit by ``last_action``) and the global features."""
+    from tumble.render.raster import observation_config, render_level
+
+    height, width = pixel_shape(pixel_size)
+    image = render_level(level, observation_config((width, height)), last_action)
+    return {"image": image, "global": jnp.clip(_global_row(level), -CLIP, CLIP)}
+
+
+def observation_space(obs_type: str, cap: Capacity, pixel_size: int | tuple[int, int] | None = None):
+    """The exact observation space of ``obs_type`` for a capacity (``pixel_size``: see :func:`pixel_shape`)."""
     n = cap.n_bodies
     box = lambda *shape: Box(-CLIP, CLIP, shape)  # noqa: E731
     if obs_type == "flat":
@@ -241,7 +274,5 @@ def observation_space(obs_type: str, cap: Capacity):
     if obs_type == "blind":
         return Box(-1.0, 1.0, (BLIND_FEATURES,))
     if obs_type == "pixels":
-        raise NotImplementedError(
-            "pixel observations need the JAX rasteriser of the rendering issue (tumble.render), which has not "
-            "landed yet; use observation='flat', 'entity' or 'blind'")
+        return Dict({"image": Box(0.0, 1.0, pixel_shape(pixel_size) + (3,)), "global": box(GLOBAL_FEATURES)})
     raise ValueError(f"observation type must be one of {', '.join(OBSERVATION_TYPES)}, got {obs_type!r}")
