@@ -137,11 +137,11 @@ class _Reader:
                 return (0.0,) * n
             return default
         v = d[key]
-        if not isinstance(v, list) or len(v) != n or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in v):
+        if type(v) is not list or len(v) != n or not all(type(x) is float or type(x) is int for x in v):
             self.fail(where, f"must be a list of {n} numbers, got {_short(v)}")
             return (0.0,) * n
-        out = tuple(float(x) for x in v)
-        if not all(math.isfinite(x) for x in out):
+        out = tuple(map(float, v))
+        if not all(map(math.isfinite, out)):
             self.fail(where, "must be finite")
         elif low is not None and min(out) < low or high is not None and max(out) > high:
             self.fail(where, f"values must be in [{low:g}, {high:g}], got {_short(v)}")
@@ -303,6 +303,31 @@ def _read_size(r: _Reader, d: dict) -> str | CustomSize:
     return size
 
 
+_ZERO_MOTOR = (0.0,) * N_MOTOR_CHANNELS
+_ZERO_THRUSTER = (0.0,) * N_THRUSTER_CHANNELS
+
+
+def _channel_values(v: Any, n: int, low: float) -> tuple[float, ...] | None:
+    if type(v) is not list or len(v) != n or not all(type(x) is float or type(x) is int for x in v):
+        return None
+    out = tuple(map(float, v))
+    return out if all(low <= x <= 1.0 for x in out) else None  # NaN fails the comparison
+
+
+def _quick_run(item: Any) -> ActionRun | None:
+    """A well-formed action run without the per-field reader (certificates hold hundreds); None if in doubt."""
+    if type(item) is not dict or not item.keys() <= {"steps", "motor", "thruster"}:
+        return None
+    steps = item.get("steps")
+    if type(steps) is not int or steps < 1:
+        return None
+    motor = _channel_values(item["motor"], N_MOTOR_CHANNELS, -1.0) if "motor" in item else _ZERO_MOTOR
+    thruster = _channel_values(item["thruster"], N_THRUSTER_CHANNELS, 0.0) if "thruster" in item else _ZERO_THRUSTER
+    if motor is None or thruster is None:
+        return None
+    return ActionRun(steps, motor, thruster)
+
+
 def _read_certificate(r: _Reader, value: Any) -> Certificate | None:
     if value is None:
         return None
@@ -311,6 +336,10 @@ def _read_certificate(r: _Reader, value: Any) -> Certificate | None:
         return None
     runs = []
     for i, item in enumerate(r.items(d, "actions", "certificate")):
+        run = _quick_run(item)
+        if run is not None:
+            runs.append(run)
+            continue
         path = f"certificate.actions[{i}]"
         a = r.obj(item, path, {"steps", "motor", "thruster"}, required={"steps"})
         if a is None:

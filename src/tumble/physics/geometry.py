@@ -21,7 +21,11 @@ class MassProperties(NamedTuple):
 def polygon_area(vertices: np.ndarray) -> float:
     """Signed area (positive for counter-clockwise vertices)."""
     x, y = vertices[:, 0], vertices[:, 1]
-    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+    nxt = _NEXT.get(len(x)) if len(x) in _NEXT else np.r_[1:len(x), 0]
+    return 0.5 * float(np.sum(x * y[nxt] - x[nxt] * y))
+
+
+_NEXT = {n: np.r_[1:n, 0] for n in range(1, 65)}
 
 
 def check_polygon(vertices, max_vertices: int, what: str) -> tuple[np.ndarray, bool]:
@@ -43,7 +47,8 @@ def check_polygon(vertices, max_vertices: int, what: str) -> tuple[np.ndarray, b
     if not np.all(np.isfinite(v)):
         raise SceneError(f"{what}: vertices contain NaN or infinity")
     scale = max(float(np.max(np.abs(v))), 1e-3)
-    edges = np.roll(v, -1, axis=0) - v
+    nxt = _NEXT[count]  # index of the following vertex (np.roll is slow on tiny arrays)
+    edges = v[nxt] - v
     lengths = np.linalg.norm(edges, axis=1)
     short = np.flatnonzero(lengths < 1e-4 * scale)
     if short.size:
@@ -55,10 +60,11 @@ def check_polygon(vertices, max_vertices: int, what: str) -> tuple[np.ndarray, b
     reversed_ = area < 0
     if reversed_:
         v = v[::-1].copy()
-        edges = np.roll(v, -1, axis=0) - v
+        edges = v[nxt] - v
         lengths = np.linalg.norm(edges, axis=1)
-    turns = edges[:, 0] * np.roll(edges, -1, axis=0)[:, 1] - edges[:, 1] * np.roll(edges, -1, axis=0)[:, 0]
-    turns = turns / (lengths * np.roll(lengths, -1))
+    following = edges[nxt]
+    turns = edges[:, 0] * following[:, 1] - edges[:, 1] * following[:, 0]
+    turns = turns / (lengths * lengths[nxt])
     for i in range(count):
         corner = (i + 1) % count
         if turns[i] < -1e-6:
