@@ -11,6 +11,6 @@ writes ``tumble/levels/library/{size}/{name}.json``.
 from tumble.levels.designs.registry import DESIGNS, Design, View, design
 
 # importing the family modules registers their designs
-from tumble.levels.designs import assorted, classic_control, games, locomotion, manipulation, thrusters, vehicles  # noqa: E402,F401
+from tumble.levels.designs import assorted, classic_control, games, large, locomotion, manipulation, thrusters, vehicles  # noqa: E402,F401
 
 __all__ = ["DESIGNS", "Design", "View", "design"]
