@@ -135,6 +135,22 @@ def bench_load(
     raise typer.Exit(load_main(n_files=files, anchor=anchor, anchor_files=anchor_files, json_out=json_out))
 
 
+@bench_app.command("generate")
+def bench_generate(
+    size: Annotated[list[Size] | None, typer.Option("--size", "-s", case_sensitive=False,
+                                                     help="Level size (repeat; default m).")] = None,
+    batch: Annotated[list[int] | None, typer.Option("--batch", "-b", min=1,
+                                                     help="Levels per call (repeat; default 1 256 4096).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines only.")] = False,
+    anchor: Annotated[bool, typer.Option("--anchor/--no-anchor", help="Also time the reference's generator.")] = True,
+) -> None:
+    """Generated levels per second and compile time, raw and no-op filtered, against the reference's generator."""
+    from tumble.bench.generate import main as generate_main
+
+    generate_main(sizes=[s.value for s in size or [Size.m]], batches=batch or [1, 256, 4096], json_out=json_out,
+                  anchor=anchor)
+
+
 @bench_app.command("render")
 def bench_render(
     size: Annotated[list[Size] | None, typer.Option("--size", "-s", case_sensitive=False,
