@@ -202,3 +202,21 @@ def test_make_rejects_bad_arguments():
         tumble.make("s", levels=[arm()], weights=[1, 2])
     with pytest.raises(ValueError, match="unknown size"):
         tumble.make("xl", levels=arm())
+
+
+def test_generator_pool_resets_and_refreshes():
+    from tumble.env import refresh_pool
+    from tumble.levels.generator import generate
+
+    env, params = tumble.make("s", levels="generator", pool_size=4, auto_reset=False, seed=1)
+    assert params.pool.size == 4
+    obs, state = jax.jit(env.reset)(jax.random.PRNGKey(0), params)
+    assert env.observation_space(params).contains(np.asarray(obs))
+    roles = np.asarray(params.pool.levels.roles)
+    assert np.all((roles == 1).sum(axis=1) == 1)  # exactly one green shape per generated level
+    before = np.asarray(params.pool.levels.scene.state.position)
+    pool = jax.jit(lambda k, p: refresh_pool(k, p, lambda key: generate(key, S), count=2))(
+        jax.random.PRNGKey(5), params.pool)
+    after = np.asarray(pool.levels.scene.state.position)
+    changed = [not np.array_equal(before[i], after[i]) for i in range(4)]
+    assert sum(changed) == 2  # exactly the refreshed slots are new levels
