@@ -36,8 +36,8 @@ fixed, never green or blue when jointed to blue or green, and red only when join
 a neutral shape.  The first two joints are revolute, later ones revolute or fixed
 0.5/0.5; a revolute joint has a motor with p = 0.8 (always for the forced motor) on a
 random channel 0..3, target speed U[0.4, 3] x 6 rad/s, power U[1, 3] between two
-rectangles and 1 with a circle, released (no torque) at channel value 0; limits with p = 0.4 between two rectangles, lower
-U[-pi, 0], upper U[0, pi].  A thruster sits at a random point of its shape (uniform in
+rectangles and 1 with a circle, released (no torque) at channel value 0; limits with
+p = 0.4 between two rectangles, lower U[-pi, 0], upper U[0, pi].  A thruster sits at a random point of its shape (uniform in
 a rectangle; in a circle at radius U[0, r]), pushes along the line through the centre
 of mass (either way) with p = 0.8 or in a random direction, on a random channel 0..1,
 with the force of mass x U[10, 40] N.
