@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 KINETIX_VENV = ("kinetix", ["kinetix-env==3.0.2"])
@@ -50,37 +49,15 @@ def tumble_rates(size: str, batches: list[int], obs_types: list[str], reset: str
     import jax
 
     import tumble
+    from tumble.bench.timing import best_time, random_rollout
 
     rows = []
     levels = _tumble_pool(size, reset)
     for obs_name in obs_types:
         env, params = tumble.make(size, "multi_discrete", obs_name, levels=levels, pool_size=1024)
-        space = env.action_space(params)
         for batch in batches:
-            def run(rng, batch=batch, env=env, params=params):
-                rng, r0 = jax.random.split(rng)
-                _, state = jax.vmap(env.reset, (0, None))(jax.random.split(r0, batch), params)
-
-                def body(carry, _):
-                    rng, state = carry
-                    rng, ka, ks = jax.random.split(rng, 3)
-                    actions = jax.vmap(space.sample)(jax.random.split(ka, batch))
-                    _, state, reward, done, _ = jax.vmap(env.step, (0, 0, 0, None))(
-                        jax.random.split(ks, batch), state, actions, params)
-                    return (rng, state), reward.sum() + done.sum()
-
-                _, out = jax.lax.scan(body, (rng, state), None, length=steps)
-                return out.sum()
-
-            fn = jax.jit(run)
-            start = time.perf_counter()
-            jax.block_until_ready(fn(jax.random.PRNGKey(0)))
-            compile_s = time.perf_counter() - start
-            best = float("inf")
-            for rep in range(3):
-                start = time.perf_counter()
-                jax.block_until_ready(fn(jax.random.PRNGKey(rep + 1)))
-                best = min(best, time.perf_counter() - start)
+            run = random_rollout(env, params, batch, steps)
+            best, compile_s = best_time(jax.jit(run), jax.random.PRNGKey(0))
             rows.append({"size": size, "obs": obs_name, "reset": reset, "batch": batch,
                          "steps_per_s": batch * steps / best, "compile_s": compile_s})
             print(f"  tumble {size} {obs_name} {reset} B={batch}: {rows[-1]['steps_per_s']:,.0f} steps/s",

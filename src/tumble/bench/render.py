@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import sys
-import time
+
+from tumble.bench.timing import best_time, random_rollout
 
 KINETIX_VENV = ("kinetix", ["kinetix-env==3.0.2"])
 REFERENCE_SIZE = 125  # the reference's pixel observation: 500 x 500 downscaled by 4
@@ -46,20 +47,6 @@ def _levels(size: str):
     if not paths:
         raise RuntimeError(f"no levels of size {size!r}: build the kinetix anchor venv or add bundled levels")
     return [compile_level(load_level(p), capacity_of(size)) for p in paths.values()], "bundled"
-
-
-def _best(fn, arg, repeats: int = 3) -> tuple[float, float]:
-    import jax
-
-    start = time.perf_counter()
-    jax.block_until_ready(fn(arg))
-    compile_s = time.perf_counter() - start
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(arg))
-        best = min(best, time.perf_counter() - start)
-    return best, compile_s
 
 
 def frame_rate(levels, resolution: int, batch: int, frames: int) -> dict:
@@ -84,7 +71,7 @@ def frame_rate(levels, resolution: int, batch: int, frames: int) -> dict:
         total, _ = jax.lax.scan(body, jnp.zeros(()), jnp.arange(frames, dtype=jnp.float32))
         return total
 
-    best, compile_s = _best(jax.jit(run), stacked)
+    best, compile_s = best_time(jax.jit(run), stacked)
     return {"height": resolution, "width": resolution, "batch": batch, "frames_per_s": batch * frames / best,
             "compile_s": compile_s}
 
@@ -98,24 +85,8 @@ def env_rate(size: str, levels, batch: int, steps: int, resolution: int = REFERE
 
     env = AutoReset(Env(capacity_of(size), "multi_discrete", "pixels", frame_skip=2, pixel_size=resolution))
     params = EnvParams(pool=pool_from_levels(levels))
-    space = env.action_space(params)
-
-    def run(rng):
-        rng, r0 = jax.random.split(rng)
-        _, state = jax.vmap(env.reset, (0, None))(jax.random.split(r0, batch), params)
-
-        def body(carry, _):
-            rng, state = carry
-            rng, ka, ks = jax.random.split(rng, 3)
-            actions = jax.vmap(space.sample)(jax.random.split(ka, batch))
-            obs, state, reward, done, _ = jax.vmap(env.step, (0, 0, 0, None))(
-                jax.random.split(ks, batch), state, actions, params)
-            return (rng, state), reward.sum() + done.sum() + obs["image"].sum()
-
-        _, out = jax.lax.scan(body, (rng, state), None, length=steps)
-        return out.sum()
-
-    best, compile_s = _best(jax.jit(run), jax.random.PRNGKey(0))
+    run = random_rollout(env, params, batch, steps, observed=lambda obs: obs["image"].sum())
+    best, compile_s = best_time(jax.jit(run), jax.random.PRNGKey(0))
     return {"height": resolution, "width": resolution, "batch": batch, "steps_per_s": batch * steps / best,
             "compile_s": compile_s}
 
