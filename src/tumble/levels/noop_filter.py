@@ -27,7 +27,8 @@ from tumble.levels.generator import DEFAULT_CONFIG, GeneratorConfig, generate_ma
 from tumble.levels.outcome import ACTION_SIZE, replay
 from tumble.levels.sizes import capacity_of
 
-__all__ = ["NOOP_STEPS", "NOOP_SOLVED_FRACTION", "generate_filtered", "noop_solved", "pool_size"]
+__all__ = ["NOOP_STEPS", "NOOP_SOLVED_FRACTION", "generate_filtered", "generate_filtered_traced", "noop_solved",
+           "pool_size"]
 
 NOOP_STEPS = 64  # env steps, as the reference's level_filter_n_steps
 
@@ -93,3 +94,25 @@ def generate_filtered(key, size="m", batch: int = 256, *, steps: int = NOOP_STEP
         raise RuntimeError(f"the no-op filter found only {int(filled)} of {batch} levels in {max_rounds} rounds "
                            f"of {pool} candidates")
     return levels
+
+
+def generate_filtered_traced(key, size="m", batch: int = 256, *, steps: int = NOOP_STEPS, frame_skip: int = 2,
+                             config: GeneratorConfig = DEFAULT_CONFIG, max_rounds: int = 64) -> CompiledLevel:
+    """:func:`generate_filtered` for use inside ``jit`` (a training scan): no host check of the fill count.
+
+    In the (vanishingly unlikely) case that ``max_rounds`` rounds do not fill the
+    batch, the remaining slots hold unfiltered generated levels.
+    """
+    if isinstance(size, str):
+        size = size.lower()
+    batch = int(batch)
+    levels, filled = _generate_filtered(key, size, batch, pool_size(batch, size), int(steps), int(frame_skip),
+                                        config, int(max_rounds))
+
+    def top_up(levels):
+        spare = generate_many(jax.random.split(jax.random.fold_in(key, 1 << 30), batch), size, config)
+        keep = jnp.arange(batch) < filled
+        return jax.tree_util.tree_map(
+            lambda a, b: jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, b), levels, spare)
+
+    return jax.lax.cond(filled < batch, top_up, lambda lv: lv, levels)

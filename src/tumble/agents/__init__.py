@@ -1,0 +1,1 @@
+"""Agents: network torsos, heads and training."""
