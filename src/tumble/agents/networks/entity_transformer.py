@@ -123,7 +123,7 @@ class EntityTransformer(nn.Module):
         joint_in = jnp.concatenate([jnp.asarray(obs["joints"], jnp.float32), src_tokens], axis=-1)
         joint_msg = nn.Dense(w, name="joint_message_out")(
             nn.relu(nn.Dense(w, name="joint_message_hidden")(joint_in)))
-        messages = jnp.einsum("brn,brw->bnw", _scatter_matrix(src, joint_ok, n), joint_msg)
+        messages = jnp.einsum("brn,brw->bnw", _scatter_matrix(dst, joint_ok, n), joint_msg)
 
         thruster_index = obs["thruster_index"].astype(jnp.int32)
         thruster_ok = (obs["thruster_mask"].astype(bool) & (thruster_index >= 0)
