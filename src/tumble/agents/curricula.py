@@ -210,7 +210,8 @@ class PrioritisedReplay(DomainRandomisation):
         buffer = _set_rows(state.buffer, dest, _take(state.fresh, best))
         scores = scores.at[dest].set(cand[best], mode="drop")
         last_seen = last_seen.at[dest].set(update, mode="drop")
-        rewritten = state.rewritten.at[dest].set(update + 1, mode="drop")
+        # `dest` drops at index n, which in `rewritten` [N + K] is fresh slot 0: drop past its end instead
+        rewritten = state.rewritten.at[jnp.where(better, worst, n + k)].set(update + 1, mode="drop")
 
         k_mode, k_new = jax.random.split(key)
         replay = jax.random.uniform(k_mode) < self.replay_prob
@@ -221,6 +222,19 @@ class PrioritisedReplay(DomainRandomisation):
         metrics = {"plr_replay": state.replay.astype(jnp.float32), "plr_inserted": jnp.sum(better),
                    "plr_mean_score": jnp.mean(scores), "plr_max_score": jnp.max(scores)}
         return new_state, metrics
+
+
+def select_learnable(key, solved, episodes, n_top: int, n_random: int) -> tuple[jax.Array, jax.Array]:
+    """Candidate indices for an SFL pool: the ``n_top`` most learnable, then ``n_random`` drawn uniformly.
+
+    Learnability is ``p (1 - p)`` with ``p = solved / episodes`` (0 for a level with no finished
+    episode).  Returns ``(indices [n_top + n_random], learnability per candidate)``.
+    """
+    p = solved / jnp.maximum(episodes, 1)
+    learn = p * (1 - p)
+    top = jax.lax.top_k(learn, n_top)[1]
+    rand = jax.random.choice(key, learn.shape[0], (n_random,), replace=False)
+    return jnp.concatenate([top, rand]), learn
 
 
 @flax.struct.dataclass
@@ -263,12 +277,8 @@ class SamplingForLearnability(DomainRandomisation):
                                  self.rollout_steps)
             episodes = jax.lax.all_gather(out.episodes, axis, tiled=True)
             solved = jax.lax.all_gather(out.solved, axis, tiled=True)
-        p = solved / jnp.maximum(episodes, 1)
-        learn = p * (1 - p)
-        n_top = self.pool_size - self.n_dr
-        top = jax.lax.top_k(learn, n_top)[1]
-        rand = jax.random.choice(k_dr, self.candidates, (self.n_dr,), replace=False)
-        chosen = jnp.concatenate([top, rand])
+        chosen, learn = select_learnable(k_dr, solved, episodes, self.pool_size - self.n_dr, self.n_dr)
+        top = chosen[: self.pool_size - self.n_dr]
         return SFLState(pool=state.pool.replace(levels=_take(cands, chosen)),
                         rewritten_at=jnp.full((self.pool_size,), update + 1, jnp.int32),
                         learnability=jnp.mean(learn[top]), learnable_fraction=jnp.mean(learn > 0))

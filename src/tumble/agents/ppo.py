@@ -260,7 +260,7 @@ class Trainer:
         def minibatch(ts, batch):
             (loss, aux), grads = grad_fn(ts.params, batch)
             grads = pmean(grads)
-            aux = dict(aux, loss=loss, grad_norm=optax.global_norm(grads))
+            aux = dict(aux, loss=loss, grad_norm=optax.tree.norm(grads))
             return ts.apply_gradients(grads=grads), aux
 
         def epoch(carry, _):

@@ -71,3 +71,25 @@ def first_episodes(env: Env, params: EnvParams, policy: Policy, levels: Compiled
                    max_steps: int) -> Outcomes:
     """Play one episode on each level (at most ``max_steps`` steps; an unfinished one counts as no episode)."""
     return _play(env, params, policy, levels, key, max_steps, repeat=False)
+
+
+def episode_channels(env: Env, params: EnvParams, policy: Policy, level: CompiledLevel, key: jax.Array,
+                     max_steps: int) -> tuple[jax.Array, jax.Array]:
+    """One episode on one level: the channel values of every env step ``[max_steps, 6]`` and how many steps it ran.
+
+    Replaying the channel values open-loop (:func:`tumble.render.rollout.run_episode`)
+    reproduces the episode exactly (the physics is deterministic), which is how an
+    agent's episode becomes a GIF.
+    """
+    state = jax.tree_util.tree_map(lambda x: x[None], env.initial_state(level, jnp.zeros((), jnp.int32)))
+
+    def step(carry, k):
+        state, live, steps = carry
+        action = policy(jax.vmap(env.observe)(state), k)
+        new, _, done, _ = jax.vmap(env.transition, in_axes=(0, 0, None))(state, action, params)
+        steps = steps + live[0].astype(jnp.int32)
+        return (new, live & ~done, steps), new.last_action[0]
+
+    (_, _, steps), channels = jax.lax.scan(step, (state, jnp.ones((1,), bool), jnp.zeros((), jnp.int32)),
+                                           jax.random.split(key, max_steps))
+    return channels, steps

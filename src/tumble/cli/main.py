@@ -15,6 +15,7 @@ import typer
 
 from tumble.cli.levels import levels_app
 from tumble.cli.render import render_command
+from tumble.cli.train import register_training_commands
 
 app = typer.Typer(
     name="tumble",
@@ -27,6 +28,7 @@ bench_app = typer.Typer(help="Benchmarks (see docs/cli.md).", no_args_is_help=Tr
 app.add_typer(bench_app, name="bench")
 app.add_typer(levels_app, name="levels")
 app.command("render")(render_command)
+register_training_commands(app)
 
 DEFAULT_BATCHES = (1, 16, 256, 1024, 4096)
 
@@ -58,8 +60,9 @@ def version() -> None:
 
 
 @app.command()
-def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for demo.gif and summary.json.")] = Path("runs/demo"),
+def showcase(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for demo.gif and summary.json.")] = Path(
+        "runs/showcase"),
     steps: Annotated[int, typer.Option("--steps", "-n", min=1, help="Physics steps of 1/60 s to simulate.")] = 240,
     size: Annotated[int, typer.Option("--size", min=64, max=2048, help="GIF width and height in pixels.")] = 400,
     cache: Annotated[
@@ -70,10 +73,10 @@ def demo(
         ),
     ] = True,
 ) -> None:
-    """Simulate a showcase scene (car, stack, ball, rocket) and write a GIF and a JSON summary."""
-    from tumble.cli.demo import run_demo
+    """Simulate a physics showcase scene (car, stack, ball, rocket) and write a GIF and a JSON summary."""
+    from tumble.cli.showcase import run_showcase
 
-    summary = run_demo(out=out, steps=steps, size=size, cache=cache, log=typer.echo)
+    summary = run_showcase(out=out, steps=steps, size=size, cache=cache, log=typer.echo)
     if summary["non_finite"]:
         raise typer.Exit(1)
 

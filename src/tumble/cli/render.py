@@ -67,7 +67,7 @@ def render_command(
         raise typer.Exit(2) from None
 
     if cache:
-        from tumble.cli.demo import enable_compilation_cache
+        from tumble.jax_cache import enable_compilation_cache
 
         enable_compilation_cache()
     episode = run_episode(lv, actions)

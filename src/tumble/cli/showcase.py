@@ -1,4 +1,4 @@
-"""``tumble demo``: build a showcase scene, simulate it under one compiled rollout, write a GIF and a summary.
+"""``tumble showcase``: build a showcase scene, simulate it under one compiled rollout, write a GIF and a summary.
 
 The scene is a Kinetix-sized 5 x 5 m world closed by the boundary half-planes
 (floor at y = 0.4): a two-wheeled car whose motors drive it to the right, over
@@ -15,10 +15,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from importlib import metadata
+
+from tumble.jax_cache import enable_compilation_cache
 from pathlib import Path
 from typing import Any
 
@@ -83,33 +84,8 @@ def frame_indices(steps: int, every: int = FRAME_EVERY) -> list[int]:
     return index
 
 
-def compilation_cache_dir() -> Path:
-    """Where the demo keeps JAX's persistent compilation cache: ``$TUMBLE_CACHE_DIR/jax`` or ``~/.cache/tumble/jax``."""
-    if os.environ.get("TUMBLE_CACHE_DIR"):
-        return Path(os.environ["TUMBLE_CACHE_DIR"]) / "jax"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tumble" / "jax"
-
-
-def enable_compilation_cache() -> Path | None:
-    """Turn on JAX's persistent compilation cache (unless the user configured one); returns its folder."""
-    import jax
-
-    current = jax.config.jax_compilation_cache_dir
-    if current:
-        return Path(current)
-    path = compilation_cache_dir()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-    return path
-
-
-def run_demo(
-    out: str | Path = "runs/demo",
+def run_showcase(
+    out: str | Path = "runs/showcase",
     steps: int = DEFAULT_STEPS,
     size: int = 400,
     cache: bool = True,

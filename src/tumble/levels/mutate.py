@@ -30,8 +30,9 @@ def joint_components(level: CompiledLevel) -> jax.Array:
     adj = adj.at[jnp.where(ok, a, n), jnp.where(ok, b, n)].set(True, mode="drop")
     adj = adj.at[jnp.where(ok, b, n), jnp.where(ok, a, n)].set(True, mode="drop")
 
-    def grow(reach, _):
-        return (reach.astype(jnp.int32) @ adj.astype(jnp.int32)) > 0, None
+    def grow(reach, _):  # squaring doubles the chain length covered: 2**bit_length(n) > n - 1 links
+        r = reach.astype(jnp.int32)
+        return (r @ r) > 0, None
 
     reach, _ = jax.lax.scan(grow, adj, None, length=max(1, n.bit_length()))
     return reach
