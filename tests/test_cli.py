@@ -21,7 +21,7 @@ runner = CliRunner()
 def test_help_lists_the_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0, result.output
-    for command in ("demo", "version", "bench"):
+    for command in ("demo", "showcase", "train", "eval", "finetune", "plot", "version", "bench"):
         assert command in result.output
     result = runner.invoke(app, ["bench", "--help"])
     assert result.exit_code == 0, result.output
@@ -49,16 +49,16 @@ def test_version():
 
 
 def test_frame_indices_keep_the_last_state():
-    from tumble.cli.demo import frame_indices
+    from tumble.cli.showcase import frame_indices
 
     assert frame_indices(30, 2) == list(range(0, 31, 2))
     assert frame_indices(31, 2) == list(range(0, 31, 2)) + [31]
     assert frame_indices(1, 2) == [0, 1]
 
 
-def test_demo_writes_gif_and_summary(tmp_path):
+def test_showcase_writes_gif_and_summary(tmp_path):
     out = tmp_path / "demo"
-    result = runner.invoke(app, ["demo", "--out", str(out), "--steps", "30", "--size", "96", "--no-cache"])
+    result = runner.invoke(app, ["showcase", "--out", str(out), "--steps", "30", "--size", "96", "--no-cache"])
     assert result.exit_code == 0, result.output
     gif, summary_path = out / "demo.gif", out / "summary.json"
     assert str(gif) in result.output and str(summary_path) in result.output
@@ -80,8 +80,8 @@ def test_demo_writes_gif_and_summary(tmp_path):
     assert final["ball"]["position"][1] < 3.6
 
 
-def test_demo_rejects_bad_steps(tmp_path):
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--steps", "0"])
+def test_showcase_rejects_bad_steps(tmp_path):
+    result = runner.invoke(app, ["showcase", "--out", str(tmp_path), "--steps", "0"])
     assert result.exit_code == 2
     assert not (tmp_path / "demo.gif").exists()
 

@@ -49,4 +49,9 @@ def make_trainer(cfg: TrainConfig, levels=None) -> Trainer:
     env, params = make_env(cfg, levels)
     network = make_network(cfg.network, cfg.env.observation, cfg.env.action)
     curriculum = make_curriculum(cfg, unwrap(env), params)
-    return Trainer(cfg, env, params, network, curriculum, make_mesh(cfg.run.devices))
+    mesh = make_mesh(cfg.run.devices)
+    n = 1 if mesh is None else mesh.devices.size
+    if cfg.curriculum.kind == "sfl" and cfg.curriculum.sfl_candidates % n:
+        raise ValueError(f"curriculum.sfl_candidates: {cfg.curriculum.sfl_candidates} candidates cannot be split "
+                         f"evenly over {n} devices")
+    return Trainer(cfg, env, params, network, curriculum, mesh)
