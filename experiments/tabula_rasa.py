@@ -1,6 +1,7 @@
 """Tabula-rasa PPO on named hand-made S levels: env steps and wall time to a 0.9 solve rate.
 
     python experiments/tabula_rasa.py [--levels flappy_hop,scooter_left,...] [--steps 1000000] [--out runs/tabula_rasa]
+    python experiments/tabula_rasa.py --levels levels/kinetix_s/h0_weak_thrust.json,...   # imported Kinetix levels
 
 Each level is trained from scratch with ``configs/s_level.yaml`` (MLP on flat
 observations, 64 environments) and stopped once the smoothed training solve rate
@@ -36,7 +37,7 @@ def main() -> None:
     out = Path(args.out)
     results = []
     for level in [x.strip() for x in args.levels.split(",") if x.strip()]:
-        run_dir = out / level
+        run_dir = out / Path(level).stem  # a bundled name or a level file (e.g. an imported Kinetix level)
         cfg = load_config(Path(__file__).parents[1] / "configs" / "s_level.yaml", [
             f"env.levels={level}", f"ppo.total_timesteps={args.steps}", f"run.run_dir={run_dir}",
             f"run.seed={args.seed}", "run.progress=false"])
@@ -57,7 +58,7 @@ def main() -> None:
         ev = evaluate_run(run_dir, level, episodes=64)
         row_at = next((r for r in rows if r["env_steps"] == reached), None)
         results.append({
-            "level": level, "steps_to_0.9": reached, "env_steps_run": rows[-1]["env_steps"],
+            "level": Path(level).stem, "steps_to_0.9": reached, "env_steps_run": rows[-1]["env_steps"],
             "train_seconds_to_0.9": row_at["time"] if row_at else None, "compile_seconds": round(compile_s, 1),
             "wall_seconds": round(wall, 1), "eval_solve_rate": ev["agent"][0]["solve_rate"],
             "random_solve_rate": ev["random"][0]["solve_rate"], "noop_solve_rate": ev["noop"][0]["solve_rate"],

@@ -82,7 +82,8 @@ class CurriculumConfig:
       otherwise it trains on ``new_levels`` fresh levels and keeps the best-scoring ones.
     - ``accel``: PLR whose new levels are mutations of buffer levels (``mutation_fraction``).
     - ``sfl``: every ``sfl_interval`` updates, roll the policy out on ``sfl_candidates``
-      generated levels and keep the ``pool_size`` with the highest learnability p(1 - p).
+      generated levels (``sfl_episodes`` parallel copies of each, ``sfl_rollout_steps`` steps)
+      and keep the ``pool_size`` with the highest learnability p(1 - p).
     """
 
     kind: str = "fixed"
@@ -97,6 +98,7 @@ class CurriculumConfig:
     sfl_interval: int = 10
     sfl_candidates: int = 1024
     sfl_rollout_steps: int = 256
+    sfl_episodes: int = 8  # parallel copies of each candidate, so p is measured over several episodes
     sfl_dr_fraction: float = 0.25
 
 
@@ -242,7 +244,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         (0 <= c.refresh <= c.pool_size or c.kind != "dr", "curriculum.refresh", "must be in [0, pool_size]"),
         (0 <= c.replay_prob <= 1, "curriculum.replay_prob", "must be in [0, 1]"),
         (c.new_levels >= 1, "curriculum.new_levels", "must be >= 1"),
-        (c.sfl_interval >= 1 and c.sfl_rollout_steps >= 1, "curriculum.sfl_interval", "and sfl_rollout_steps must be >= 1"),
+        (c.sfl_interval >= 1 and c.sfl_rollout_steps >= 1, "curriculum.sfl_interval",
+         "and sfl_rollout_steps must be >= 1"),
+        (c.sfl_episodes >= 1, "curriculum.sfl_episodes", "must be >= 1"),
         (0 <= c.sfl_dr_fraction <= 1, "curriculum.sfl_dr_fraction", "must be in [0, 1]"),
         (0 <= c.mutation_fraction <= 1, "curriculum.mutation_fraction", "must be in [0, 1]"),
         (c.sfl_candidates >= c.pool_size or c.kind != "sfl", "curriculum.sfl_candidates", "must be >= pool_size"),

@@ -22,7 +22,8 @@ Curricula:
   buffer's lowest-scoring levels if they score higher.  ACCEL draws part of each new batch as
   mutations (:func:`tumble.levels.mutate.mutate_level`) of buffer levels.
 - :class:`SamplingForLearnability` (SFL): every ``interval`` updates, the current policy plays
-  ``candidates`` generated levels for ``rollout_steps`` steps each; the levels with the highest
+  ``candidates`` generated levels, ``episodes`` parallel copies of each, for ``rollout_steps``
+  steps (a level restarts when its episode ends); the levels with the highest
   learnability ``p (1 - p)`` (``p``: the fraction of episodes solved) become the training pool,
   with a ``dr_fraction`` of plain generated levels mixed in.  With several devices the
   candidates are split between them.
@@ -249,10 +250,12 @@ class SamplingForLearnability(DomainRandomisation):
     """SFL (see the module docstring)."""
 
     def __init__(self, size: str, pool_size: int, env, env_params, interval: int = 10, candidates: int = 1024,
-                 rollout_steps: int = 256, dr_fraction: float = 0.25, noop_filter: bool = True) -> None:
+                 rollout_steps: int = 256, dr_fraction: float = 0.25, noop_filter: bool = True,
+                 episodes: int = 8) -> None:
         super().__init__(size, pool_size, 0, noop_filter)
         self.env, self.env_params = env, env_params
         self.interval, self.candidates, self.rollout_steps = interval, candidates, rollout_steps
+        self.copies = episodes
         self.n_dr = int(round(pool_size * dr_fraction))
 
     def init(self, key):
@@ -265,18 +268,21 @@ class SamplingForLearnability(DomainRandomisation):
         """Measure learnability on fresh candidates and rebuild the pool."""
         k_gen, k_play, k_dr = jax.random.split(key, 3)
         cands = self.generate(k_gen, self.candidates)
+        plays = jax.tree_util.tree_map(lambda x: jnp.repeat(x, self.copies, axis=0), cands)  # [M * copies]
         if axis is None:
-            out = level_outcomes(self.env, self.env_params, policy, cands, k_play, self.rollout_steps)
+            out = level_outcomes(self.env, self.env_params, policy, plays, k_play, self.rollout_steps)
             episodes, solved = out.episodes, out.solved
-        else:  # each device plays its share of the candidates
+        else:  # each device plays its share of the copies
             n_dev = jax.lax.axis_size(axis)
-            share = self.candidates // n_dev
+            share = self.candidates * self.copies // n_dev
             i = jax.lax.axis_index(axis)
-            mine = jax.tree_util.tree_map(lambda x: jax.lax.dynamic_slice_in_dim(x, i * share, share), cands)
+            mine = jax.tree_util.tree_map(lambda x: jax.lax.dynamic_slice_in_dim(x, i * share, share), plays)
             out = level_outcomes(self.env, self.env_params, policy, mine, jax.random.fold_in(k_play, i),
                                  self.rollout_steps)
             episodes = jax.lax.all_gather(out.episodes, axis, tiled=True)
             solved = jax.lax.all_gather(out.solved, axis, tiled=True)
+        episodes = episodes.reshape(self.candidates, self.copies).sum(axis=1)
+        solved = solved.reshape(self.candidates, self.copies).sum(axis=1)
         chosen, learn = select_learnable(k_dr, solved, episodes, self.pool_size - self.n_dr, self.n_dr)
         top = chosen[: self.pool_size - self.n_dr]
         return SFLState(pool=state.pool.replace(levels=_take(cands, chosen)),
@@ -303,5 +309,5 @@ def make_curriculum(cfg, env, env_params) -> Curriculum:
                                  noop_filter=c.noop_filter)
     if c.kind == "sfl":
         return SamplingForLearnability(size, c.pool_size, env, env_params, c.sfl_interval, c.sfl_candidates,
-                                       c.sfl_rollout_steps, c.sfl_dr_fraction, c.noop_filter)
+                                       c.sfl_rollout_steps, c.sfl_dr_fraction, c.noop_filter, c.sfl_episodes)
     raise ValueError(f"curriculum.kind: unknown curriculum {c.kind!r}")

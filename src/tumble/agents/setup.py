@@ -51,7 +51,8 @@ def make_trainer(cfg: TrainConfig, levels=None) -> Trainer:
     curriculum = make_curriculum(cfg, unwrap(env), params)
     mesh = make_mesh(cfg.run.devices)
     n = 1 if mesh is None else mesh.devices.size
-    if cfg.curriculum.kind == "sfl" and cfg.curriculum.sfl_candidates % n:
-        raise ValueError(f"curriculum.sfl_candidates: {cfg.curriculum.sfl_candidates} candidates cannot be split "
-                         f"evenly over {n} devices")
+    c = cfg.curriculum
+    if c.kind == "sfl" and (c.sfl_candidates * c.sfl_episodes) % n:
+        raise ValueError(f"curriculum.sfl_candidates: {c.sfl_candidates} candidates x {c.sfl_episodes} copies cannot "
+                         f"be split evenly over {n} devices")
     return Trainer(cfg, env, params, network, curriculum, mesh)
