@@ -80,6 +80,19 @@ def test_demo_trains_evaluates_and_draws(tmp_path):
     assert again.exit_code == 0, again.output
 
 
+def test_demo_defaults_reach_the_demo(monkeypatch, tmp_path):
+    """`tumble demo` with no options: the defaults (level, steps, folder) pass validation and reach run_demo."""
+    import tumble.cli.demo as demo
+
+    calls = []
+    monkeypatch.setattr(demo, "run_demo", lambda out, level, steps, log: calls.append((out, level, steps)) or
+                        {"solve_rate": 1.0})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert calls == [(demo.Path("runs/demo"), demo.DEMO_LEVEL, demo.DEMO_STEPS)]
+
+
 @pytest.mark.parametrize("args, message", [
     (["train", "env.levels=rocket_aim", "ppo.num_envs=zero"], "ppo.num_envs"),
     (["train", "env.levels=no_such_level"], "no_such_level"),

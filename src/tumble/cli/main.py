@@ -81,6 +81,30 @@ def showcase(
         raise typer.Exit(1)
 
 
+@app.command()
+def studio(
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; keep the default unless you "
+                                                     "mean other machines to reach it.")] = "127.0.0.1",
+    levels: Annotated[Path, typer.Option("--levels", help="Folder the page opens and saves levels in "
+                                                          "(created if missing).")] = Path("levels"),
+    runs: Annotated[Path, typer.Option("--runs", help="Folder of training runs whose agents may play.")] = Path("runs"),
+) -> None:
+    """Design and play levels in the browser: start the Studio's local web server and print its address."""
+    try:
+        importlib.import_module("aiohttp")
+    except ModuleNotFoundError:
+        typer.echo("error: tumble studio needs aiohttp; install it with: pip install 'tumble[studio]'", err=True)
+        raise typer.Exit(2) from None
+    from tumble.studio.server import serve
+
+    try:
+        serve(host=host, port=port, levels_dir=levels, runs_dir=runs, echo=typer.echo)
+    except OSError as exc:
+        typer.echo(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 @bench_app.command("physics")
 def bench_physics(
     size: Annotated[

@@ -10,6 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from tumble.cli.demo import DEMO_LEVEL, DEMO_STEPS
+
 Overrides = Annotated[Optional[list[str]], typer.Argument(
     help="Config overrides as section.field=value, e.g. ppo.num_envs=512 env.levels=bundled:s.", show_default=False)]
 ConfigFile = Annotated[Optional[Path], typer.Option("--config", "-c", help="A YAML config file (see configs/).",
@@ -138,14 +140,14 @@ def plot_command(
 def demo_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the run, GIF, curve and evaluation.")]
     = Path("runs/demo"),
-    level: Annotated[str, typer.Option("--level", "-l", help="The S level to learn.")] = "",
-    steps: Annotated[int, typer.Option("--steps", "-n", min=1000, help="Env steps to train for.")] = 0,
+    level: Annotated[str, typer.Option("--level", "-l", help="The S level to learn.")] = DEMO_LEVEL,
+    steps: Annotated[int, typer.Option("--steps", "-n", min=1000, help="Env steps to train for.")] = DEMO_STEPS,
 ) -> None:
     """Train PPO briefly on a small S level, evaluate it, and write a learning curve and a GIF of the agent."""
-    from tumble.cli.demo import DEMO_LEVEL, DEMO_STEPS, run_demo
+    from tumble.cli.demo import run_demo
 
     try:
-        summary = run_demo(out, level or DEMO_LEVEL, steps or DEMO_STEPS, log=typer.echo)
+        summary = run_demo(out, level, steps, log=typer.echo)
     except _expected_errors() as e:
         _fail(e)
     if summary["solve_rate"] is None:
