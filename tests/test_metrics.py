@@ -59,3 +59,17 @@ def test_plot_two_runs(tmp_path):
     assert out.stat().st_size > 5000
     with pytest.raises(ValueError, match="labels"):
         plot_runs([tmp_path / "a"], tmp_path / "d.png", labels=["x", "y"])
+
+
+def test_steps_to_a_solve_rate_needs_a_full_window_of_enough_episodes():
+    from tumble.agents.finetune import steps_to
+
+    rows = [{"env_steps": 10 * (i + 1), "solve_rate": s, "episodes": e}
+            for i, (s, e) in enumerate([(1.0, 2), (0.0, 10), (0.5, 10), (1.0, 10), (1.0, 10), (1.0, 10),
+                                        (1.0, 10), (1.0, 10)])]
+    # windows of 5 updates, episode-weighted: rows 0-4 give 27/42, rows 1-5 35/50, rows 2-6 45/50
+    assert steps_to(rows, 0.9, window=5) == 70
+    assert steps_to(rows, 0.7, window=5) == 60
+    assert steps_to(rows, 0.6, window=5) == 50
+    assert steps_to(rows[:4], 0.1, window=5) is None  # no full window yet
+    assert steps_to(rows, 0.9, window=1, min_episodes=20) is None  # single updates never hold 20 episodes

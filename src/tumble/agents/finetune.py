@@ -18,19 +18,28 @@ import numpy as np
 
 from tumble.agents.config import make_config, to_dict
 from tumble.agents.evaluate import load_agent
-from tumble.agents.plot import plot_runs, smooth
+from tumble.agents.plot import plot_runs
 from tumble.agents.train import train
 
 DEFAULT_STEPS = 1_000_000
 
 
-def steps_to(rows: list[dict], threshold: float = 0.9, window: int = 5) -> int | None:
-    """Env steps at which the smoothed solve rate first reaches ``threshold`` (``None``: never)."""
-    if not rows:
+def steps_to(rows: list[dict], threshold: float = 0.9, window: int = 5, min_episodes: int = 20) -> int | None:
+    """Env steps at which the solve rate over the last ``window`` updates first reaches ``threshold``.
+
+    The rate is episode-weighted (solved episodes / episodes in the window), only full
+    windows count, and a window must hold ``min_episodes`` episodes, so a lucky first
+    update with two short episodes does not count.  ``None``: never.
+    """
+    if len(rows) < window:
         return None
-    rates = smooth(np.asarray([r["solve_rate"] for r in rows], float), window)
-    hit = np.flatnonzero(rates >= threshold)
-    return int(rows[hit[0]]["env_steps"]) if len(hit) else None
+    eps = np.asarray([r.get("episodes", 1.0) for r in rows], float)
+    solved = np.asarray([r["solve_rate"] for r in rows], float) * eps
+    for i in range(window - 1, len(rows)):
+        n = eps[i - window + 1: i + 1].sum()
+        if n >= min_episodes and solved[i - window + 1: i + 1].sum() / n >= threshold:
+            return int(rows[i]["env_steps"])
+    return None
 
 
 def finetune(run_dir: str | Path, levels: str, out: str | Path, overrides: Sequence[str] = (), scratch: bool = True,
