@@ -29,6 +29,7 @@ def main() -> None:
     ap.add_argument("--networks", default="mlp,transformer")
     ap.add_argument("--updates", type=int, default=2)
     ap.add_argument("--size", default="s")
+    ap.add_argument("--paper-ppo", action="store_true", help="8 epochs x 32 minibatches for every network")
     args = ap.parse_args()
 
     import jax
@@ -42,7 +43,8 @@ def main() -> None:
     for net in args.networks.split(","):
         for n in (int(x) for x in args.envs.split(",")):
             cfg = make_config(overrides=[f"env.size={args.size}", f"env.levels=bundled:{args.size}",
-                                         f"ppo.num_envs={n}", "ppo.num_steps=64", *NETWORKS[net]])
+                                         f"ppo.num_envs={n}", "ppo.num_steps=64", *NETWORKS[net],
+                                         *(["ppo.update_epochs=8", "ppo.num_minibatches=32"] if args.paper_ppo else [])])
             trainer = make_trainer(cfg)
             runner = jax.jit(trainer.init)(jax.random.PRNGKey(0))
             update = jax.jit(trainer.update, donate_argnums=0)
@@ -56,7 +58,8 @@ def main() -> None:
                 runner, m = update(runner)
                 jax.block_until_ready(m)
                 best = min(best, time.perf_counter() - t)
-            rows.append({"network": net, "envs": n, "steps_per_update": cfg.ppo.batch_size,
+            rows.append({"network": net, "envs": n, "epochs": cfg.ppo.update_epochs,
+                         "minibatches": cfg.ppo.num_minibatches, "steps_per_update": cfg.ppo.batch_size,
                          "first_update_s": round(compile_s, 1), "update_s": round(best, 2),
                          "steps_per_second": round(cfg.ppo.batch_size / best)})
             print(json.dumps(rows[-1]), flush=True)
