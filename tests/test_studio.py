@@ -443,6 +443,26 @@ def _chromium() -> str | None:
     return None
 
 
+def _install_chromium() -> None:
+    """The test setup: install Debian's chromium when running as root on a Debian-like system.
+
+    Set TUMBLE_NO_BROWSER_INSTALL=1 to skip (the browser test then skips); any failure also skips.
+    """
+    if os.environ.get("TUMBLE_NO_BROWSER_INSTALL") or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    if not shutil.which("apt-get"):
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "install", "-y", "-q", "chromium"], ["apt-get", "update", "-q"],
+                ["apt-get", "install", "-y", "-q", "chromium"]):
+        try:
+            subprocess.run(cmd, env=env, capture_output=True, timeout=900, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return
+        if _chromium():
+            return
+
+
 class _ServerThread:
     """The Studio on a free loopback port, in a thread with its own event loop."""
 
@@ -477,6 +497,9 @@ def browser():
     except ModuleNotFoundError:
         pytest.skip("Playwright is not installed (pip install playwright; see docs/studio.md)")
     exe = _chromium()
+    if exe is None:
+        _install_chromium()
+        exe = _chromium()
     if exe is None:
         pytest.skip("no chromium binary (apt-get install chromium, or set TUMBLE_CHROMIUM; see docs/studio.md)")
     with sync_playwright() as p:
