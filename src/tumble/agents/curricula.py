@@ -92,6 +92,8 @@ class Curriculum:
 
 @flax.struct.dataclass
 class PoolState:
+    """A pool and, per slot, the first update whose rollout sees its current level."""
+
     pool: LevelPool
     rewritten_at: jax.Array
 
@@ -134,6 +136,8 @@ class DomainRandomisation(Curriculum):
 
 @flax.struct.dataclass
 class PLRState:
+    """PLR's buffer with scores and staleness, the batch of new levels, and the next rollout's mode."""
+
     buffer: object  # CompiledLevel [N]
     scores: jax.Array  # f32[N]
     last_seen: jax.Array  # i32[N]
@@ -240,6 +244,8 @@ def select_learnable(key, solved, episodes, n_top: int, n_random: int) -> tuple[
 
 @flax.struct.dataclass
 class SFLState:
+    """SFL's training pool and the learnability statistics of its last selection."""
+
     pool: LevelPool
     rewritten_at: jax.Array
     learnability: jax.Array  # f32[]: mean p(1-p) of the pool's levels at the last selection

@@ -48,6 +48,8 @@ class RunnerState:
 
 
 class Transition(NamedTuple):
+    """One rollout step of every environment (stacked to ``[T, B]`` by the scan)."""
+
     obs: Any
     action: jax.Array
     log_prob: jax.Array
