@@ -96,6 +96,11 @@ def test_config_overrides_types_and_yaml_round_trip(tmp_path):
                                               "ppo.total_timesteps=1e6"])
     assert (cfg.ppo.lr, cfg.env.size, cfg.network.mlp_widths, cfg.run.progress) == (1e-3, "m", (64, 32), False)
     assert cfg.ppo.total_timesteps == 1_000_000
+    # total_timesteps is rounded up to whole updates of num_envs x num_steps
+    sizes = ["env.levels=rocket_aim", "ppo.num_envs=32", "ppo.num_steps=32", "ppo.num_minibatches=4"]
+    assert make_config(overrides=sizes + ["ppo.total_timesteps=2048"]).ppo.num_updates == 2
+    assert make_config(overrides=sizes + ["ppo.total_timesteps=2049"]).ppo.num_updates == 3
+    assert make_config(overrides=sizes + ["ppo.total_timesteps=10"]).ppo.num_updates == 1
     save_config(cfg, tmp_path / "c.yaml")
     assert load_config(tmp_path / "c.yaml") == cfg
 

@@ -49,7 +49,7 @@ class PPOConfig:
 
     num_envs: int = 256
     num_steps: int = 64  # env steps per environment per update
-    total_timesteps: int = 1_000_000
+    total_timesteps: int = 1_000_000  # rounded up to whole updates
     update_epochs: int = 4
     num_minibatches: int = 8
     lr: float = 3e-4
@@ -67,7 +67,8 @@ class PPOConfig:
 
     @property
     def num_updates(self) -> int:
-        return max(1, self.total_timesteps // self.batch_size)
+        """Updates to run: ``total_timesteps`` rounded up to whole updates (so at least that many env steps)."""
+        return max(1, -(-self.total_timesteps // self.batch_size))
 
 
 @dataclasses.dataclass(frozen=True)
