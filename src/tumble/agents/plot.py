@@ -20,6 +20,14 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
+def _compact(value: float, _pos=None) -> str:
+    """Axis numbers as 0, 500, 250k, 1.5M."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
+
+
 def plot_runs(run_dirs: Sequence[str | Path], out: str | Path, metrics: Sequence[str] = ("return", "solve_rate"),
               labels: Sequence[str] | None = None, x: str = "env_steps", window: int = 5,
               title: str | None = None) -> Path:
@@ -28,6 +36,7 @@ def plot_runs(run_dirs: Sequence[str | Path], out: str | Path, metrics: Sequence
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     labels = list(labels) if labels else [Path(d).name for d in run_dirs]
     if len(labels) != len(run_dirs):
@@ -42,6 +51,7 @@ def plot_runs(run_dirs: Sequence[str | Path], out: str | Path, metrics: Sequence
             xs = np.asarray([r[x] for r in rows], float)
             ys = smooth(np.asarray([r[metric] for r in rows], float), window)
             ax.plot(xs, ys, label=label)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_compact))
         ax.set_xlabel(x.replace("_", " "))
         ax.set_ylabel(metric.replace("_", " "))
         ax.grid(alpha=0.3)
