@@ -73,3 +73,15 @@ def test_steps_to_a_solve_rate_needs_a_full_window_of_enough_episodes():
     assert steps_to(rows, 0.6, window=5) == 50
     assert steps_to(rows[:4], 0.1, window=5) is None  # no full window yet
     assert steps_to(rows, 0.9, window=1, min_episodes=20) is None  # single updates never hold 20 episodes
+
+
+def test_damaged_or_missing_weights_file_is_named(tmp_path):
+    from tumble.agents.checkpoint import load_params, save_params
+
+    save_params({"params": {"w": np.arange(3.0)}}, tmp_path / "p.msgpack")
+    assert np.array_equal(load_params(tmp_path / "p.msgpack")["params"]["w"], np.arange(3.0))
+    (tmp_path / "bad.msgpack").write_bytes(b"\x00not msgpack at all")
+    with pytest.raises(ValueError, match="bad.msgpack"):
+        load_params(tmp_path / "bad.msgpack")
+    with pytest.raises(FileNotFoundError, match="none.msgpack"):
+        load_params(tmp_path / "none.msgpack")
