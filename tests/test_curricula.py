@@ -44,7 +44,7 @@ def test_level_stats_from_rollout():
     level_index = jnp.array([[0, 2], [0, 2], [3, 2]])
     valid = jnp.array([[True, True], [False, True], [True, True]])
     adv = jnp.array([[0.5, -1.0], [7.0, 2.0], [1.5, 0.25]])
-    stats = LevelStats.from_rollout(level_index, valid, adv, jnp.zeros((3, 2), bool), jnp.zeros((3, 2)), size=5)
+    stats = LevelStats.from_rollout(level_index, valid, adv, size=5)
     # slot 0: 0.5 (t=1 invalid); slot 2: 0 + 2 + 0.25; slot 3: 1.5; slots 1, 4 unseen
     np.testing.assert_allclose(stats.positive_advantage, [0.5, 0.0, 2.25, 1.5, 0.0])
     np.testing.assert_allclose(stats.steps, [1, 0, 3, 1, 0])

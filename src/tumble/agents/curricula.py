@@ -52,7 +52,8 @@ class LevelStats:
     steps: jax.Array  # f32[K]
 
     @classmethod
-    def from_rollout(cls, level_index, valid, advantages, done, reward, size: int) -> "LevelStats":
+    def from_rollout(cls, level_index, valid, advantages, size: int) -> "LevelStats":
+        """Sum over a rollout's ``[T, B]`` steps into ``size`` pool slots (steps with ``valid`` false skipped)."""
         idx = level_index.reshape(-1)
         w = valid.reshape(-1).astype(jnp.float32)
         pos = jax.ops.segment_sum(jnp.maximum(advantages.reshape(-1), 0.0) * w, idx, num_segments=size)

@@ -90,10 +90,6 @@ def gae(traj: Transition, last_value: jax.Array, gamma: float, lam: float) -> tu
     return adv, adv + traj.value
 
 
-def _stack_batch(x, n):
-    return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n,) + a.shape), x)
-
-
 class Trainer:
     """PPO on one environment and curriculum; see the module docstring."""
 
@@ -124,12 +120,6 @@ class Trainer:
         else:
             lr = p.lr
         return optax.chain(optax.clip_by_global_norm(p.max_grad_norm), optax.adam(lr, eps=1e-5))
-
-    def init_params(self, key: jax.Array):
-        """Fresh network parameters."""
-        obs, _ = self.env.reset(key, self.env_params.replace(pool=self.curriculum.pool(
-            self.curriculum.init(key))))
-        return self.network.init(key, _stack_batch(obs, 1))
 
     def init(self, key: jax.Array, params=None) -> RunnerState:
         """The state before the first update (``params`` to start from a checkpoint's weights)."""
@@ -213,8 +203,7 @@ class Trainer:
 
         ts, losses = self._epochs(ts, traj, advantages, targets, k_epochs, pmean)
 
-        stats = LevelStats.from_rollout(traj.level_index, traj.level_valid, advantages, traj.done,
-                                        traj.reward, pool.size)
+        stats = LevelStats.from_rollout(traj.level_index, traj.level_valid, advantages, pool.size)
         stats = jax.tree_util.tree_map(psum, stats)
         policy = functools.partial(self.policy, ts.params)
         cur, cur_metrics = self.curriculum.update(k_cur, runner.curriculum, stats, runner.update, policy, axis)
