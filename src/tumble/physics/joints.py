@@ -20,7 +20,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from tumble.physics.manifold import cross, rotate
+from tumble.physics.manifold import rotate
 from tumble.physics.scene import Joints
 from tumble.physics.softness import Softness
 
@@ -110,31 +110,55 @@ def prepare_joints(
     return c, imp
 
 
+def _rotate(angle, v):
+    """Rotate ``v = (x, y)`` (components on the leading axis) by ``angle``."""
+    c, s = jnp.cos(angle), jnp.sin(angle)
+    return c * v[0] - s * v[1], s * v[0] + c * v[1]
+
+
 def _current_anchors(cj: JointConstraints, dqa, dqb):
-    return rotate(dqa, cj.anchor_a), rotate(dqb, cj.anchor_b)
+    return _rotate(dqa, cj.anchor_a), _rotate(dqb, cj.anchor_b)
 
 
-def _read(v, i):
-    return v[0][i], v[1][i], v[2][i]
+def _selector(index, size: int):
+    """One-hot [size, ...] of ``index`` (which may carry trailing batch axes).
+
+    Reading and writing a joint's bodies through a one-hot select instead of
+    a gather and a scatter keeps the solver element-wise, which XLA's CPU
+    loops vectorise over a batch (see ``solver.py``).
+    """
+    index = jnp.asarray(index)
+    return jnp.arange(size).reshape((size,) + (1,) * index.ndim) == index
 
 
-def _write(v, cj: JointConstraints, va, vb):
+def _read(v, sel):
+    return tuple(jnp.sum(jnp.where(sel, x, 0.0), axis=0) for x in v)
+
+
+def _write(v, sel_a, sel_b, va, vb):
     # the ground slot (last) never moves: written back as zero
-    return tuple(x.at[cj.index_a].set(a).at[cj.index_b].set(b).at[-1].set(0.0) for x, a, b in zip(v, va, vb))
+    return tuple(jnp.where(sel_b, b, jnp.where(sel_a, a, x)).at[-1].set(0.0) for x, a, b in zip(v, va, vb))
+
+
+def _cross(a, b):
+    return a[0] * b[1] - a[1] * b[0]
 
 
 def warm_start_joints(c: JointConstraints, imp: JointImpulses, v, dp):
     """Apply the accumulated joint impulses to the velocities ``v = (vx, vy, w)`` [bodies + ground]."""
+    size = v[0].shape[0]
 
     def one(v, xs):
         cj, ij = xs
-        va, vb = _read(v, cj.index_a), _read(v, cj.index_b)
-        ra, rb = _current_anchors(cj, dp[2][cj.index_a], dp[2][cj.index_b])
+        sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
+        va, vb = _read(v, sel_a), _read(v, sel_b)
+        (dqa,), (dqb,) = _read(dp[2:], sel_a), _read(dp[2:], sel_b)
+        ra, rb = _current_anchors(cj, dqa, dqb)
         p = ij.linear
         axial = ij.motor + ij.lower - ij.upper + ij.angular
-        va = (va[0] - cj.inv_mass_a * p[0], va[1] - cj.inv_mass_a * p[1], va[2] - cj.inv_inertia_a * (cross(ra, p) + axial))
-        vb = (vb[0] + cj.inv_mass_b * p[0], vb[1] + cj.inv_mass_b * p[1], vb[2] + cj.inv_inertia_b * (cross(rb, p) + axial))
-        return _write(v, cj, va, vb), None
+        va = (va[0] - cj.inv_mass_a * p[0], va[1] - cj.inv_mass_a * p[1], va[2] - cj.inv_inertia_a * (_cross(ra, p) + axial))
+        vb = (vb[0] + cj.inv_mass_b * p[0], vb[1] + cj.inv_mass_b * p[1], vb[2] + cj.inv_inertia_b * (_cross(rb, p) + axial))
+        return _write(v, sel_a, sel_b, va, vb), None
 
     if c.active.shape[0] == 0:
         return v
@@ -159,10 +183,13 @@ def _angular_row(c_value, cdot, axial_mass, accumulated, soft: Softness, use_bia
 def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness, use_bias: jax.Array, inv_h: jax.Array):
     """One Gauss-Seidel pass over all joints; returns the new impulses and velocities."""
 
+    size = v[0].shape[0]
+
     def one(v, xs):
         cj, ij = xs
-        (vax, vay, wa), (vbx, vby, wb) = _read(v, cj.index_a), _read(v, cj.index_b)
-        dpa, dpb = _read(dp, cj.index_a), _read(dp, cj.index_b)
+        sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
+        (vax, vay, wa), (vbx, vby, wb) = _read(v, sel_a), _read(v, sel_b)
+        dpa, dpb = _read(dp, sel_a), _read(dp, sel_b)
         ma, ia, mb, ib = cj.inv_mass_a, cj.inv_inertia_a, cj.inv_mass_b, cj.inv_inertia_b
 
         # motor: reach the target relative speed with at most max_torque
@@ -208,7 +235,7 @@ def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness,
         linear = ij.linear + jnp.stack([dx, dy])
         va = (vax - ma * dx, vay - ma * dy, wa - ia * (ra[0] * dy - ra[1] * dx))
         vb = (vbx + mb * dx, vby + mb * dy, wb + ib * (rb[0] * dy - rb[1] * dx))
-        return _write(v, cj, va, vb), JointImpulses(linear, angular, motor, lower, upper)
+        return _write(v, sel_a, sel_b, va, vb), JointImpulses(linear, angular, motor, lower, upper)
 
     if c.active.shape[0] == 0:
         return imp, v

@@ -25,19 +25,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from tumble.physics import manifold as mf
-from tumble.physics.barrier import computed_once
 from tumble.physics.contact_solver import (
-    ContactConstraints,
     ContactImpulses,
-    apply_restitution,
     impulses_from_arrays,
     impulses_to_arrays,
     prepare_contacts,
-    solve_contacts,
-    warm_start_contacts,
 )
 from tumble.physics.filtering import category_allows, excluded_pairs
-from tumble.physics.joints import JointImpulses, prepare_joints, solve_joints, warm_start_joints
+from tumble.physics.joints import prepare_joints
 from tumble.physics.params import Controls, SimParams
 from tumble.physics.scene import N_WALLS, ContactCache, Scene
 from tumble.physics.schedule import (
@@ -48,6 +43,7 @@ from tumble.physics.schedule import (
     pair_schedule,
 )
 from tumble.physics.softness import make_softness
+from tumble.physics.solver import Impulses, SolverConstants, solve_velocities
 
 # inward normals and offsets of the boundary half-planes dot(n, x) >= offset * sign
 _WALL_NORMALS = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0], [0.0, -1.0]], np.float32)
@@ -62,17 +58,6 @@ class StepInfo(NamedTuple):
     wall_touching: jax.Array  # bool [N, 4]: body against floor, left wall, right wall, ceiling
     out_of_world: jax.Array  # bool [N]: active body beyond the boundary or the world limit
     non_finite: jax.Array  # bool []: some state became NaN or infinite (a physics error)
-
-
-class _Contacts(NamedTuple):
-    pairs: ContactConstraints  # lanes [R, L]
-    walls: ContactConstraints  # lanes [4, N] (wall-major, so one wall's lanes are contiguous)
-
-
-class _Impulses(NamedTuple):
-    pairs: ContactImpulses
-    walls: ContactImpulses
-    joints: JointImpulses
 
 
 def _pair_manifolds(scene: Scene, sched: PairSchedule, margin_of) -> mf.Manifold:
@@ -185,7 +170,6 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     _check_controls(controls, cap)
     n, p = cap.n_bodies, cap.n_polygons
     sched = pair_schedule(n, p)
-    rounds, lanes = sched.rounds, sched.lanes
     f32 = jnp.float32
     gravity = jnp.asarray(params.gravity, f32)
     dt = jnp.asarray(params.dt, f32)
@@ -280,136 +264,20 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
         inv_inertia * wrench[:, 2],
     )
 
-    # --- solver passes --------------------------------------------------------------
-    max_push = jnp.asarray(params.contact_push_max_velocity, f32)
-    threshold = jnp.asarray(params.restitution_threshold, f32)
-
-    n_seats = sched.seats.size
-    seat_of_body = np.argsort(sched.seats)
-    swapped = jnp.asarray(sched.swapped)
-
-    def over_rounds(v, dp, imp_pairs, lane_fn):
-        """Apply ``lane_fn(constraints, impulses, va, vb, dpa, dpb)`` round by round.
-
-        Bodies sit in seats; every round pairs the low half with the
-        reversed high half, and the seats rotate between rounds, all with
-        static slices (no gathers inside the loop).
-        """
-        to_seats = lambda x: x[sched.seats]  # noqa: E731
-        v_seat, dp_seat = tuple(map(to_seats, v)), tuple(map(to_seats, dp))
-        lo = lambda x: x[:lanes]  # noqa: E731
-        hi = lambda x: x[lanes:][::-1]  # noqa: E731
-        rotate = lambda x: jnp.concatenate([x[:1], x[-1:], x[1:-1]])  # noqa: E731
-
-        def one_round(carry, xs):
-            v_seat, dp_seat = carry
-            c_r, imp_r, swap, r_idx = xs
-            pick_a = lambda x: jnp.where(swap, hi(x), lo(x))  # noqa: E731
-            pick_b = lambda x: jnp.where(swap, lo(x), hi(x))  # noqa: E731
-            args = (c_r, imp_r, tuple(map(pick_a, v_seat)), tuple(map(pick_b, v_seat)),
-                    tuple(map(pick_a, dp_seat)), tuple(map(pick_b, dp_seat)))
-            imp_r, va, vb = computed_once(lambda a: lane_fn(*a), r_idx, args)
-            v_seat = tuple(
-                jnp.concatenate([jnp.where(swap, xb, xa), jnp.where(swap, xa, xb)[::-1]]) for xa, xb in zip(va, vb)
-            )
-            return (tuple(map(rotate, v_seat)), tuple(map(rotate, dp_seat))), imp_r
-
-        (v_seat, _), imp_pairs = jax.lax.scan(one_round, (v_seat, dp_seat), (contacts.pairs, imp_pairs, swapped, jnp.arange(rounds)))
-        if n_seats == n + 1:  # the ground slot was seated as the bye
-            return tuple(x[seat_of_body] for x in v_seat), imp_pairs
-        return tuple(jnp.concatenate([x[seat_of_body], g[-1:]]) for x, g in zip(v_seat, v)), imp_pairs
-
-    def over_walls(v, imp_walls, wall_fn):
-        """Apply ``wall_fn(constraints, impulses, v_bodies)`` wall by wall (all bodies at once)."""
-
-        def one_wall(vb, xs):
-            c_w, imp_w, w_idx = xs
-            imp_w, vb = wall_fn(c_w, imp_w, vb)
-            return vb, imp_w
-
-        xs = (contacts.walls, imp_walls, jnp.arange(N_WALLS))
-        vb, imp_walls = jax.lax.scan(one_wall, tuple(x[:n] for x in v), xs)
-        return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
-
-    zero_n = (jnp.zeros((n,), f32),) * 3
-    contacts = _Contacts(pair_c, wall_c)
-
-    def solve_pass(v, dp, imps: _Impulses, use_bias: jax.Array):
-        joints, v = solve_joints(joint_c, imps.joints, v, dp, joint_soft, use_bias, inv_h)
-        dp_n = tuple(x[:n] for x in dp)
-
-        def wall_fn(c_w, imp_w, vb):
-            imp_w, _, vb = solve_contacts(c_w, imp_w, zero_n, vb, zero_n, dp_n, use_bias, inv_h, max_push)
-            return imp_w, vb
-
-        v, walls = over_walls(v, imps.walls, wall_fn)
-
-        def lane_fn(c_r, imp_r, va, vb, dpa, dpb):
-            return solve_contacts(c_r, imp_r, va, vb, dpa, dpb, use_bias, inv_h, max_push)
-
-        v, pairs = over_rounds(v, dp, imps.pairs, lane_fn)
-        return v, _Impulses(pairs, walls, joints)
-
-    flat_a, flat_b = a_idx.reshape(-1), b_idx.reshape(-1)
-    lane_shape = (rounds, lanes)
-
-    def warm_start(v, dp, imps: _Impulses):
-        v = warm_start_joints(joint_c, imps.joints, v, dp)
-        # contacts: impulses summed per body (accumulation has no races)
-        zw = (jnp.zeros((N_WALLS, n), f32),) * 3
-        _, dw = warm_start_contacts(contacts.walls, imps.walls, zw, zw)
-        zl = (jnp.zeros(lane_shape, f32),) * 3
-        da, db = warm_start_contacts(contacts.pairs, imps.pairs, zl, zl)
-        out = []
-        for x, xw, xa, xb in zip(v, dw, da, db):
-            x = x.at[:n].add(jnp.sum(xw, axis=0))
-            x = x.at[flat_a].add(xa.reshape(-1)).at[flat_b].add(xb.reshape(-1))
-            out.append(x.at[-1].set(0.0))
-        return tuple(out)
-
-    max_speed = jnp.asarray(params.max_linear_speed, f32)
-    max_turn = jnp.asarray(params.max_rotation_per_substep, f32) * inv_h
-    lin_damp = 1.0 / (1.0 + h * jnp.asarray(params.linear_damping, f32))
-    ang_damp = 1.0 / (1.0 + h * jnp.asarray(params.angular_damping, f32))
-
-    def clamp_speed(vx, vy, w):
-        speed = jnp.sqrt(vx * vx + vy * vy)
-        scale = jnp.minimum(1.0, max_speed / jnp.maximum(speed, 1e-12))
-        return vx * scale, vy * scale, jnp.clip(w, -max_turn, max_turn)
-
-    def integrate_velocities(v):
-        return clamp_speed((v[0] + h * accel[0]) * lin_damp, (v[1] + h * accel[1]) * lin_damp,
-                           (v[2] + h * accel[2]) * ang_damp)
-
-    def substep(carry, _):
-        v, dp, imps = carry
-        v = integrate_velocities(v)
-        v = warm_start(v, dp, imps)
-
-        def solve_then_relax(carry, use_bias):
-            # pass 1: solve with bias, then move the bodies; pass 2: relax (no bias)
-            v, dp, imps = carry
-            v, imps = solve_pass(v, dp, imps, use_bias)
-            v = clamp_speed(*v)  # extreme motors or thrusters must not fling bodies past the caps
-            move = jnp.where(use_bias, h, 0.0)
-            dp = tuple(d + move * x for d, x in zip(dp, v))
-            return (v, dp, imps), None
-
-        return jax.lax.scan(solve_then_relax, (v, dp, imps), jnp.array([True, False]))[0], None
-
-    imps0 = _Impulses(pair_imp, wall_imp, joint_imp)
-    dp0 = (jnp.zeros((n + 1,), f32),) * 3
-    (v, dp, imps), _ = jax.lax.scan(substep, (v_split, dp0, imps0), None, length=substeps)
-
-    # --- restitution --------------------------------------------------------------
-    def wall_bounce(c_w, imp_w, vb):
-        imp_w, _, vb = apply_restitution(c_w, imp_w, zero_n, vb, threshold)
-        return imp_w, vb
-
-    v, wall_final = over_walls(v, imps.walls, wall_bounce)
-    v, pair_final = over_rounds(
-        v, dp, imps.pairs, lambda c_r, imp_r, va, vb, dpa, dpb: apply_restitution(c_r, imp_r, va, vb, threshold)
+    # --- solve: substeps, then restitution (solver.py) ------------------------------------
+    consts = SolverConstants(
+        h=h,
+        max_push=jnp.asarray(params.contact_push_max_velocity, f32),
+        restitution_threshold=jnp.asarray(params.restitution_threshold, f32),
+        max_speed=jnp.asarray(params.max_linear_speed, f32),
+        max_turn=jnp.asarray(params.max_rotation_per_substep, f32) * inv_h,
+        linear_damping=1.0 / (1.0 + h * jnp.asarray(params.linear_damping, f32)),
+        angular_damping=1.0 / (1.0 + h * jnp.asarray(params.angular_damping, f32)),
+        joint_soft=joint_soft,
     )
+    imps0 = Impulses(pair_imp, wall_imp, joint_imp)
+    v, dp, imps = solve_velocities(n, sched, substeps, v_split, pair_c, wall_c, joint_c, imps0, accel, consts)
+    pair_final, wall_final = imps.pairs, imps.walls
     dp = jnp.stack(dp, axis=1)
     v = jnp.stack(v, axis=1)
     pair_normal, pair_tangent, pair_max = impulses_to_arrays(pair_final)

@@ -1,0 +1,267 @@
+"""The velocity solver: substeps of warm start, solve and relax passes, then restitution.
+
+This is the hot loop of a step (ten passes over every constraint at the
+default five substeps), so its data layout matters more than anywhere else.
+Every function here works on arrays whose leading axes are the constraint
+layout ([bodies], [rounds, lanes], [walls, bodies], [joints]) and broadcasts
+over any trailing axes.  Unbatched, there are none.  Under ``vmap`` the
+custom batching rule of ``solve_velocities`` moves the batch axis to the end
+instead of the front, so that every element-wise kernel's innermost loop
+runs over the batch: XLA's CPU loops then vectorise across environments
+instead of over three lanes or five bodies, which makes a lane solve about
+four times cheaper at batch 1024 (measured: 62 -> 14 ns per lane).
+
+Rejected: letting ``vmap`` batch the loop as usual (batch-major arrays, the
+innermost axis as short as the number of lanes); unrolling the rounds (no
+gain, slower compiles).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from tumble.physics.barrier import computed_once
+from tumble.physics.contact_solver import (
+    ContactConstraints,
+    ContactImpulses,
+    apply_restitution,
+    solve_contacts,
+    warm_start_contacts,
+)
+from tumble.physics.joints import JointConstraints, JointImpulses, solve_joints, warm_start_joints
+from tumble.physics.schedule import PairSchedule
+from tumble.physics.softness import Softness
+
+N_WALLS = 4
+
+
+class Impulses(NamedTuple):
+    """Accumulated impulses of every constraint, carried across substeps."""
+
+    pairs: ContactImpulses  # lanes [R, L]
+    walls: ContactImpulses  # [4, N]
+    joints: JointImpulses
+
+
+class SolverConstants(NamedTuple):
+    """Per-step scalars of the solver (each may carry trailing batch axes)."""
+
+    h: jax.Array  # substep length
+    max_push: jax.Array
+    restitution_threshold: jax.Array
+    max_speed: jax.Array
+    max_turn: jax.Array  # rad/s cap on angular speed
+    linear_damping: jax.Array  # velocity factor per substep
+    angular_damping: jax.Array
+    joint_soft: Softness
+
+
+def _pack(tree) -> tuple[jax.Array, object]:
+    """Stack a pytree of same-shaped [K, ...] leaves into one [K, F, ...] array.
+
+    A ``lax.scan`` over a pytree slices every leaf separately on every
+    iteration (one small kernel each); over one packed array it is one slice.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    return jnp.stack(leaves, axis=1), treedef
+
+
+def _unpack(packed: jax.Array, treedef, axis: int = 0):
+    """Inverse of ``_pack`` for one slice (fields on ``axis`` 0) or the whole array (``axis=1``)."""
+    n_fields = packed.shape[axis]
+    return jax.tree_util.tree_unflatten(
+        treedef, [jax.lax.index_in_dim(packed, i, axis, keepdims=False) for i in range(n_fields)])
+
+
+def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
+    """``mask`` with trailing unit axes so that it broadcasts against ``like``."""
+    return mask.reshape(mask.shape + (1,) * (like.ndim - mask.ndim))
+
+
+def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
+    """The solver for ``n`` bodies and schedule ``sched``, on arrays with any trailing axes."""
+    rounds, lanes = sched.rounds, sched.lanes
+    a_idx, b_idx = sched.body_a, sched.body_b
+    n_seats = sched.seats.size
+    seat_of_body = np.argsort(sched.seats)
+    swapped = sched.swapped
+    seats_total = n + 1  # bodies and the ground slot
+    # warm starting sums each lane's impulse into its two bodies: a static 0/1 matrix product
+    lane_to_a = (np.arange(seats_total)[:, None] == a_idx.reshape(-1)[None, :]).astype(np.float32)
+    lane_to_b = (np.arange(seats_total)[:, None] == b_idx.reshape(-1)[None, :]).astype(np.float32)
+
+    def solve(v, pair_c: ContactConstraints, wall_c: ContactConstraints, joint_c: JointConstraints,
+              imps: Impulses, accel, k: SolverConstants):
+        h = k.h
+        inv_h = 1.0 / h
+        pair_packed, pair_def = _pack(pair_c)
+        wall_packed, wall_def = _pack(wall_c)
+        lo = lambda x: x[:lanes]  # noqa: E731
+        hi = lambda x: x[lanes:][::-1]  # noqa: E731
+        rotate = lambda x: jnp.concatenate([x[:1], x[-1:], x[1:-1]])  # noqa: E731
+
+        def over_rounds(v, dp, imp_pairs, lane_fn):
+            """Apply ``lane_fn(constraints, impulses, va, vb, dpa, dpb)`` round by round.
+
+            Bodies sit in seats; every round pairs the low half with the
+            reversed high half, and the seats rotate between rounds, all with
+            static slices.  A round's inputs arrive as a few packed arrays and
+            the whole round runs inside one ``computed_once`` region.
+            """
+            imp_packed, imp_def = _pack(imp_pairs)
+            # displacements do not change during a pass: read them per lane once
+            dp_lanes = jnp.stack([x[a_idx] for x in dp] + [x[b_idx] for x in dp], axis=1)  # [R, 6, L, ...]
+
+            def round_body(args):
+                v_seat, c_r, imp_r, dp_r, swap = args
+                swap = _expand(swap, v_seat[0][:lanes])
+                pick_a = lambda x: jnp.where(swap, hi(x), lo(x))  # noqa: E731
+                pick_b = lambda x: jnp.where(swap, lo(x), hi(x))  # noqa: E731
+                dpa, dpb = tuple(dp_r[i] for i in range(3)), tuple(dp_r[i] for i in range(3, 6))
+                imp_r, va, vb = lane_fn(_unpack(c_r, pair_def), _unpack(imp_r, imp_def),
+                                        tuple(map(pick_a, v_seat)), tuple(map(pick_b, v_seat)), dpa, dpb)
+                return va, vb, tuple(jax.tree_util.tree_leaves(imp_r))
+
+            def one_round(v_seat, xs):
+                c_r, imp_r, dp_r, swap, r_idx = xs
+                # the region's outputs are plain per-lane values: fusing the seat shuffle
+                # into it would re-run the lane chain per output element, unvectorised
+                va, vb, imp_r = computed_once(round_body, r_idx, (v_seat, c_r, imp_r, dp_r, swap))
+                swap = _expand(swap, va[0])
+                v_seat = tuple(
+                    rotate(jnp.concatenate([jnp.where(swap, xb, xa), jnp.where(swap, xa, xb)[::-1]]))
+                    for xa, xb in zip(va, vb)
+                )
+                return v_seat, jnp.stack(imp_r)
+
+            v_seat = tuple(x[sched.seats] for x in v)
+            xs = (pair_packed, imp_packed, dp_lanes, jnp.asarray(swapped), jnp.arange(rounds))
+            v_seat, imp_packed = jax.lax.scan(one_round, v_seat, xs)
+            imp_pairs = _unpack(imp_packed, imp_def, axis=1)
+            if n_seats == n + 1:  # the ground slot was seated as the bye
+                return tuple(x[seat_of_body] for x in v_seat), imp_pairs
+            return tuple(jnp.concatenate([x[seat_of_body], g[-1:]]) for x, g in zip(v_seat, v)), imp_pairs
+
+        def over_walls(v, imp_walls, wall_fn):
+            """Apply ``wall_fn(constraints, impulses, v_bodies)`` wall by wall (all bodies at once)."""
+            imp_packed, imp_def = _pack(imp_walls)
+
+            def wall_body(args):
+                vb, c_w, imp_w = args
+                imp_w, vb = wall_fn(_unpack(c_w, wall_def), _unpack(imp_w, imp_def), vb)
+                return vb, tuple(jax.tree_util.tree_leaves(imp_w))
+
+            def one_wall(vb, xs):
+                c_w, imp_w, w_idx = xs
+                vb, imp_w = computed_once(wall_body, w_idx, (vb, c_w, imp_w))
+                return vb, jnp.stack(imp_w)
+
+            xs = (wall_packed, imp_packed, jnp.arange(N_WALLS))
+            vb, imp_packed = jax.lax.scan(one_wall, tuple(x[:n] for x in v), xs)
+            imp_walls = _unpack(imp_packed, imp_def, axis=1)
+            return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
+
+        zero_n = tuple(jnp.zeros_like(x[:n]) for x in v)
+
+        def solve_pass(v, dp, imps: Impulses, use_bias: jax.Array):
+            joints, v = solve_joints(joint_c, imps.joints, v, dp, k.joint_soft, use_bias, inv_h)
+            dp_n = tuple(x[:n] for x in dp)
+
+            def wall_fn(c_w, imp_w, vb):
+                imp_w, _, vb = solve_contacts(c_w, imp_w, zero_n, vb, zero_n, dp_n, use_bias, inv_h, k.max_push)
+                return imp_w, vb
+
+            v, walls = over_walls(v, imps.walls, wall_fn)
+
+            def lane_fn(c_r, imp_r, va, vb, dpa, dpb):
+                return solve_contacts(c_r, imp_r, va, vb, dpa, dpb, use_bias, inv_h, k.max_push)
+
+            v, pairs = over_rounds(v, dp, imps.pairs, lane_fn)
+            return v, Impulses(pairs, walls, joints)
+
+        def warm_start(v, dp, imps: Impulses):
+            v = warm_start_joints(joint_c, imps.joints, v, dp)
+            # contacts: impulses summed per body (accumulation has no races)
+            zw = tuple(jnp.zeros_like(wall_c.ma) for _ in range(3))
+            _, dw = warm_start_contacts(wall_c, imps.walls, zw, zw)
+            zl = tuple(jnp.zeros_like(pair_c.ma) for _ in range(3))
+            da, db = warm_start_contacts(pair_c, imps.pairs, zl, zl)
+            out = []
+            for x, xw, xa, xb in zip(v, dw, da, db):
+                flat = (rounds * lanes,) + xa.shape[2:]
+                x = x.at[:n].add(jnp.sum(xw, axis=0))
+                x = x + jnp.tensordot(lane_to_a, xa.reshape(flat), axes=1) + jnp.tensordot(lane_to_b, xb.reshape(flat), axes=1)
+                out.append(x.at[-1].set(0.0))
+            return tuple(out)
+
+        def clamp_speed(vx, vy, w):
+            speed = jnp.sqrt(vx * vx + vy * vy)
+            scale = jnp.minimum(1.0, k.max_speed / jnp.maximum(speed, 1e-12))
+            return vx * scale, vy * scale, jnp.clip(w, -k.max_turn, k.max_turn)
+
+        def integrate_velocities(v):
+            return clamp_speed((v[0] + h * accel[0]) * k.linear_damping, (v[1] + h * accel[1]) * k.linear_damping,
+                               (v[2] + h * accel[2]) * k.angular_damping)
+
+        def substep(carry, _):
+            v, dp, imps = carry
+            v = integrate_velocities(v)
+            v = warm_start(v, dp, imps)
+
+            def solve_then_relax(carry, use_bias):
+                # pass 1: solve with bias, then move the bodies; pass 2: relax (no bias)
+                v, dp, imps = carry
+                v, imps = solve_pass(v, dp, imps, use_bias)
+                v = clamp_speed(*v)  # extreme motors or thrusters must not fling bodies past the caps
+                move = jnp.where(use_bias, h, 0.0)
+                dp = tuple(d + move * x for d, x in zip(dp, v))
+                return (v, dp, imps), None
+
+            return jax.lax.scan(solve_then_relax, (v, dp, imps), jnp.array([True, False]))[0], None
+
+        dp0 = tuple(jnp.zeros_like(x) for x in v)
+        (v, dp, imps), _ = jax.lax.scan(substep, (v, dp0, imps), None, length=substeps)
+
+        def wall_bounce(c_w, imp_w, vb):
+            imp_w, _, vb = apply_restitution(c_w, imp_w, zero_n, vb, k.restitution_threshold)
+            return imp_w, vb
+
+        v, wall_final = over_walls(v, imps.walls, wall_bounce)
+        v, pair_final = over_rounds(
+            v, dp, imps.pairs,
+            lambda c_r, imp_r, va, vb, dpa, dpb: apply_restitution(c_r, imp_r, va, vb, k.restitution_threshold),
+        )
+        return v, dp, Impulses(pair_final, wall_final, imps.joints)
+
+    return solve
+
+
+def solve_velocities(n: int, sched: PairSchedule, substeps: int, *args):
+    """Run the solver on ``args`` (see ``_velocity_solver``); batch-last under ``vmap``.
+
+    Returns ``(v, dp, impulses)``: final velocities and displacements over
+    the step, each a tuple of three arrays over bodies plus the ground slot.
+    Reverse-mode differentiation through it is not supported (``custom_vmap``).
+    """
+    solve = _velocity_solver(n, sched, substeps)
+
+    @jax.custom_batching.custom_vmap
+    def batched_last(*args):
+        return solve(*args)
+
+    @batched_last.def_vmap
+    def _rule(axis_size, in_batched, *args):
+        def to_last(x, batched):
+            x = jnp.asarray(x)
+            return jnp.moveaxis(x, 0, -1) if batched else jnp.broadcast_to(x[..., None], x.shape + (axis_size,))
+
+        args = jax.tree_util.tree_map(to_last, list(args), list(in_batched))
+        out = solve(*args)
+        out = jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, -1, 0), out)
+        return out, jax.tree_util.tree_map(lambda _: True, out)
+
+    return batched_last(*args)
