@@ -20,6 +20,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from tumble.physics.barrier import computed_once
 from tumble.physics.manifold import rotate
 from tumble.physics.scene import Joints
 from tumble.physics.softness import Softness
@@ -144,12 +145,50 @@ def _cross(a, b):
     return a[0] * b[1] - a[1] * b[0]
 
 
+_VECTOR_FIELDS = ("anchor_a", "anchor_b", "delta_center", "linear")
+
+
+def _pack_fields(fields) -> tuple[jax.Array, tuple]:
+    """Pack a NamedTuple of per-joint fields into one float32 [J, F, ...] array.
+
+    A scan over one array slices once per joint instead of once per field.
+    Vectors ([J, 2]) become two columns; ints and bools are exact as floats.
+    """
+    cols, spec = [], []
+    for name in fields._fields:
+        x = jnp.asarray(getattr(fields, name))
+        if name in _VECTOR_FIELDS:
+            cols += [x[:, 0], x[:, 1]]
+            spec.append((name, 2, x.dtype))
+        else:
+            cols.append(x.astype(jnp.float32))
+            spec.append((name, 1, x.dtype))
+    return jnp.stack(cols, axis=1), (type(fields), tuple(spec))
+
+
+def _unpack_fields(row: jax.Array, layout: tuple):
+    """One joint's fields from its packed row [F, ...] (vectors as (x, y) pairs)."""
+    cls, spec = layout
+    out, i = {}, 0
+    for name, width, dtype in spec:
+        if width == 2:
+            out[name] = (row[i], row[i + 1])
+        elif dtype == jnp.bool_:
+            out[name] = row[i] > 0.5
+        elif jnp.issubdtype(dtype, jnp.integer):
+            out[name] = jnp.round(row[i]).astype(dtype)
+        else:
+            out[name] = row[i]
+        i += width
+    return cls(**out)
+
+
 def warm_start_joints(c: JointConstraints, imp: JointImpulses, v, dp):
     """Apply the accumulated joint impulses to the velocities ``v = (vx, vy, w)`` [bodies + ground]."""
     size = v[0].shape[0]
 
     def one(v, xs):
-        cj, ij = xs
+        cj, ij = _unpack_fields(xs[0], c_layout), _unpack_fields(xs[1], imp_layout)
         sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
         va, vb = _read(v, sel_a), _read(v, sel_b)
         (dqa,), (dqb,) = _read(dp[2:], sel_a), _read(dp[2:], sel_b)
@@ -162,7 +201,8 @@ def warm_start_joints(c: JointConstraints, imp: JointImpulses, v, dp):
 
     if c.active.shape[0] == 0:
         return v
-    return jax.lax.scan(one, v, (c, imp))[0]
+    (c_packed, c_layout), (imp_packed, imp_layout) = _pack_fields(c), _pack_fields(imp)
+    return jax.lax.scan(one, v, (c_packed, imp_packed))[0]
 
 
 def _angular_row(c_value, cdot, axial_mass, accumulated, soft: Softness, use_bias, inv_h, one_sided: bool):
@@ -185,8 +225,9 @@ def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness,
 
     size = v[0].shape[0]
 
-    def one(v, xs):
-        cj, ij = xs
+    def joint_body(args):
+        v, c_row, imp_row = args
+        cj, ij = _unpack_fields(c_row, c_layout), _unpack_fields(imp_row, imp_layout)
         sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
         (vax, vay, wa), (vbx, vby, wb) = _read(v, sel_a), _read(v, sel_b)
         dpa, dpb = _read(dp, sel_a), _read(dp, sel_b)
@@ -232,12 +273,20 @@ def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness,
         on = cj.active.astype(jnp.float32)
         dx = (-mass_scale * inv_det * (k22 * rx - k12 * ry) - impulse_scale * ij.linear[0]) * on
         dy = (-mass_scale * inv_det * (k11 * ry - k12 * rx) - impulse_scale * ij.linear[1]) * on
-        linear = ij.linear + jnp.stack([dx, dy])
         va = (vax - ma * dx, vay - ma * dy, wa - ia * (ra[0] * dy - ra[1] * dx))
         vb = (vbx + mb * dx, vby + mb * dy, wb + ib * (rb[0] * dy - rb[1] * dx))
-        return _write(v, sel_a, sel_b, va, vb), JointImpulses(linear, angular, motor, lower, upper)
+        return va, vb, (ij.linear[0] + dx, ij.linear[1] + dy, angular, motor, lower, upper)
+
+    def one(v, xs):
+        c_row, imp_row, j_idx = xs
+        # the joint's arithmetic runs once, materialised; writing the bodies back is a cheap select
+        va, vb, (lx, ly, angular, motor, lower, upper) = computed_once(joint_body, j_idx, (v, c_row, imp_row))
+        cj = _unpack_fields(c_row, c_layout)
+        sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
+        return _write(v, sel_a, sel_b, va, vb), JointImpulses(jnp.stack([lx, ly]), angular, motor, lower, upper)
 
     if c.active.shape[0] == 0:
         return imp, v
-    v, new_imp = jax.lax.scan(one, v, (c, imp))
+    (c_packed, c_layout), (imp_packed, imp_layout) = _pack_fields(c), _pack_fields(imp)
+    v, new_imp = jax.lax.scan(one, v, (c_packed, imp_packed, jnp.arange(c.active.shape[0])))
     return new_imp, v
