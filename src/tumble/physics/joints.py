@@ -133,7 +133,8 @@ def _selector(index, size: int):
 
 
 def _read(v, sel):
-    return tuple(jnp.sum(jnp.where(sel, x, 0.0), axis=0) for x in v)
+    # an explicit sum over the (few) bodies stays element-wise; a reduction would be its own kernel
+    return tuple(sum(jnp.where(sel[i], x[i], 0.0) for i in range(x.shape[0])) for x in v)
 
 
 def _write(v, sel_a, sel_b, va, vb):

@@ -194,7 +194,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             da, db = warm_start_contacts(pair_c, imps.pairs, zl, zl)
             out = []
             for x, xw, xa, xb in zip(v, dw, da, db):
-                x = x.at[:n].add(jnp.sum(xw, axis=0))
+                x = x.at[:n].add(xw[0] + xw[1] + xw[2] + xw[3])  # (an explicit sum stays element-wise)
                 if x.ndim == 1:  # one scene: a single scatter kernel is cheapest
                     x = x.at[a_idx.reshape(-1)].add(xa.reshape(-1)).at[b_idx.reshape(-1)].add(xb.reshape(-1))
                 else:  # batch-last: static slices and adds, vectorised over the batch
