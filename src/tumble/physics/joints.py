@@ -133,7 +133,9 @@ def _selector(index, size: int):
 
 
 def _read(v, sel):
-    # an explicit sum over the (few) bodies stays element-wise; a reduction would be its own kernel
+    if sel.ndim == 1:  # one scene
+        return tuple(jnp.sum(jnp.where(sel, x, 0.0), axis=0) for x in v)
+    # batched: an explicit sum over the (few) bodies stays element-wise (a reduction is its own kernel)
     return tuple(sum(jnp.where(sel[i], x[i], 0.0) for i in range(x.shape[0])) for x in v)
 
 
@@ -167,9 +169,18 @@ def _pack_fields(fields) -> tuple[jax.Array, tuple]:
     return jnp.stack(cols, axis=1), (type(fields), tuple(spec))
 
 
-def _unpack_fields(row: jax.Array, layout: tuple):
+def _scan_inputs(fields) -> tuple:
+    """``fields`` packed for a scan over joints when batched; as they are for one scene (fewer kernels)."""
+    if jnp.ndim(fields[-1]) > 1:  # a scalar field with trailing batch axes
+        return _pack_fields(fields)
+    return fields, (type(fields), None)
+
+
+def _unpack_fields(row, layout: tuple):
     """One joint's fields from its packed row [F, ...] (vectors as (x, y) pairs)."""
     cls, spec = layout
+    if spec is None:  # not packed
+        return row
     out, i = {}, 0
     for name, width, dtype in spec:
         if width == 2:
@@ -202,7 +213,7 @@ def warm_start_joints(c: JointConstraints, imp: JointImpulses, v, dp):
 
     if c.active.shape[0] == 0:
         return v
-    (c_packed, c_layout), (imp_packed, imp_layout) = _pack_fields(c), _pack_fields(imp)
+    (c_packed, c_layout), (imp_packed, imp_layout) = _scan_inputs(c), _scan_inputs(imp)
     return jax.lax.scan(one, v, (c_packed, imp_packed))[0]
 
 
@@ -281,13 +292,16 @@ def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness,
     def one(v, xs):
         c_row, imp_row, j_idx = xs
         # the joint's arithmetic runs once, materialised; writing the bodies back is a cheap select
-        va, vb, (lx, ly, angular, motor, lower, upper) = computed_once(joint_body, j_idx, (v, c_row, imp_row))
+        if c_layout[1] is None:  # one scene: nothing to vectorise, fewer kernels win
+            va, vb, (lx, ly, angular, motor, lower, upper) = joint_body((v, c_row, imp_row))
+        else:
+            va, vb, (lx, ly, angular, motor, lower, upper) = computed_once(joint_body, j_idx, (v, c_row, imp_row))
         cj = _unpack_fields(c_row, c_layout)
         sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
         return _write(v, sel_a, sel_b, va, vb), JointImpulses(jnp.stack([lx, ly]), angular, motor, lower, upper)
 
     if c.active.shape[0] == 0:
         return imp, v
-    (c_packed, c_layout), (imp_packed, imp_layout) = _pack_fields(c), _pack_fields(imp)
+    (c_packed, c_layout), (imp_packed, imp_layout) = _scan_inputs(c), _scan_inputs(imp)
     v, new_imp = jax.lax.scan(one, v, (c_packed, imp_packed, jnp.arange(c.active.shape[0])))
     return new_imp, v
