@@ -10,6 +10,7 @@ compiles the env step for size S once per process; every test shares it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import math
@@ -337,21 +338,25 @@ except ModuleNotFoundError:
 needs_aiohttp = pytest.mark.skipif(aiohttp is None, reason="aiohttp is not installed (pip install 'tumble[studio]')")
 
 
+@contextlib.asynccontextmanager
 async def _client(tmp_path):
+    """A test client of a studio server on ``tmp_path/levels``, closed on exit."""
     from aiohttp.test_utils import TestClient, TestServer
 
     from tumble.studio.server import create_app
 
     client = TestClient(TestServer(create_app(tmp_path / "levels")))
     await client.start_server()
-    return client
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
 @needs_aiohttp
 def test_malformed_socket_messages_never_kill_the_server(tmp_path):
     async def main():
-        client = await _client(tmp_path)
-        try:
+        async with _client(tmp_path) as client:
             ws = await client.ws_connect("/ws")
             assert (await ws.receive_json())["type"] == "hello"
             assert (await ws.receive_json())["type"] == "level"
@@ -375,8 +380,6 @@ def test_malformed_socket_messages_never_kill_the_server(tmp_path):
             assert (await ws.receive_json())["type"] == "hello"
             await ws.close()
             assert (await client.get("/")).status == 200
-        finally:
-            await client.close()
 
     run(main())
 
@@ -384,8 +387,7 @@ def test_malformed_socket_messages_never_kill_the_server(tmp_path):
 @needs_aiohttp
 def test_other_origins_hosts_and_paths_are_refused(tmp_path):
     async def main():
-        client = await _client(tmp_path)
-        try:
+        async with _client(tmp_path) as client:
             page = await client.get("/")
             assert page.status == 200 and "Tumble Studio" in await page.text()
             assert (await client.get("/static/app.js")).status == 200
@@ -401,8 +403,6 @@ def test_other_origins_hosts_and_paths_are_refused(tmp_path):
             for path in ("/static/../session.py", "/static/%2e%2e/session.py", "/static/..%2fsession.py"):
                 r = await client.session.get(yarl.URL(root + path, encoded=True))
                 assert r.status in (403, 404) and "class Session" not in await r.text()
-        finally:
-            await client.close()
 
     run(main())
 
