@@ -7,7 +7,7 @@ tangent 1).  Data is structure-of-arrays, every field an array over lanes.
 Within a lane the rows are solved one after another (Gauss-Seidel), but not
 by updating body velocities after each row: the rows' relative velocities
 are linear in the impulses, ``u = u0 + K @ impulses`` with ``K`` the lane's
-4x4 Delassus matrix (computed once per step), so a pass reads the body
+4x4 Delassus matrix (rebuilt from the arms and masses on each pass), so a pass reads the body
 velocities once, runs the sequential updates on four scalars, and writes the
 bodies once.  It is the same Gauss-Seidel step, but XLA's element-wise
 fusion (which re-evaluates a chain for every output it feeds) now repeats a
@@ -35,25 +35,33 @@ N_ROWS = 4
 
 
 class ContactConstraints(NamedTuple):
-    """Per-step constants of a set of contact lanes."""
+    """Per-step constants of a set of contact lanes, read on every solve and relax pass.
+
+    Kept to what a pass cannot cheaply recompute: every field is streamed
+    through memory on each of the ten passes of a step, which costs more than
+    the arithmetic that rebuilds the Delassus entries from the arms and masses
+    (see ``_coupling``).  What only restitution needs is in :class:`BounceConstants`.
+    """
 
     nx: jax.Array
     ny: jax.Array
     arm_a: Rows  # r_a x direction of each row
     arm_b: Rows  # r_b x direction of each row
-    coupling: tuple  # K[p][q] for p <= q, flattened row-major (10 entries)
     row_mass: Rows  # 1 / K[p][p], 0 for inactive points
     separation: tuple[jax.Array, jax.Array]  # per point, at the start of the step
-    relative_velocity: tuple[jax.Array, jax.Array]  # normal speed per point at the start (negative: approaching)
     friction: jax.Array
-    restitution: jax.Array
-    bias_rate: jax.Array
-    mass_scale: jax.Array
-    impulse_scale: jax.Array
+    stiff: jax.Array  # 1.0 against a static body (the stiffer softness), 0.0 between dynamic bodies
     ma: jax.Array  # inverse masses and inertias
     ia: jax.Array
     mb: jax.Array
     ib: jax.Array
+
+
+class BounceConstants(NamedTuple):
+    """Per-step constants that only the restitution pass reads."""
+
+    relative_velocity: tuple[jax.Array, jax.Array]  # normal speed per point at the start (negative: approaching)
+    restitution: jax.Array
 
 
 class ContactImpulses(NamedTuple):
@@ -62,9 +70,19 @@ class ContactImpulses(NamedTuple):
     max_normal: tuple[jax.Array, jax.Array]  # largest single normal impulse (gates restitution)
 
 
-def _k(c: ContactConstraints, p: int, q: int) -> jax.Array:
-    p, q = min(p, q), max(p, q)
-    return c.coupling[p * N_ROWS - p * (p - 1) // 2 + (q - p)]
+def _coupling(ma, ia, mb, ib, arm_a: Rows, arm_b: Rows) -> dict[tuple[int, int], jax.Array]:
+    """The lane's 4x4 Delassus matrix ``K[p, q]`` (symmetric; rows 0-1 normal, 2-3 tangent).
+
+    Normal and tangent directions are orthonormal, so the linear part is the
+    summed inverse mass on the diagonal blocks and zero across them.
+    """
+    msum = ma + mb
+    k = {}
+    for p in range(N_ROWS):
+        for q in range(p, N_ROWS):
+            angular = ia * arm_a[p] * arm_a[q] + ib * arm_b[p] * arm_b[q]
+            k[p, q] = k[q, p] = msum + angular if (p < 2) == (q < 2) else angular
+    return k
 
 
 def _directions(c: ContactConstraints, row: int):
@@ -84,9 +102,8 @@ def impulses_to_arrays(imp: ContactImpulses) -> tuple[jax.Array, jax.Array, jax.
 
 def prepare_contacts(
     m: Manifold, enabled: jax.Array, va: Vel, vb: Vel, ma, ia, mb, ib, friction, restitution,
-    soft: Softness, static_soft: Softness,
-) -> ContactConstraints:
-    """Delassus matrices and step constants for the lanes of ``m`` (``enabled`` masks lanes)."""
+) -> tuple[ContactConstraints, BounceConstants]:
+    """Step constants for the lanes of ``m`` (``enabled`` masks lanes)."""
     nx, ny = m.normal[..., 0], m.normal[..., 1]
     dirs = [(nx, ny), (nx, ny), (ny, -nx), (ny, -nx)]
     points = [0, 1, 0, 1]
@@ -94,30 +111,22 @@ def prepare_contacts(
     for (dx, dy), p in zip(dirs, points):
         arm_a.append(m.anchor_a[..., p, 0] * dy - m.anchor_a[..., p, 1] * dx)
         arm_b.append(m.anchor_b[..., p, 0] * dy - m.anchor_b[..., p, 1] * dx)
-    msum = ma + mb
-    coupling = []
-    for p in range(N_ROWS):
-        for q in range(p, N_ROWS):
-            dot = dirs[p][0] * dirs[q][0] + dirs[p][1] * dirs[q][1]
-            coupling.append(msum * dot + ia * arm_a[p] * arm_a[q] + ib * arm_b[p] * arm_b[q])
+    k = _coupling(ma, ia, mb, ib, arm_a, arm_b)
     active = [m.active[..., p] & enabled for p in (0, 1)]
     row_mass = []
     for r in range(N_ROWS):
-        k = coupling[r * N_ROWS - r * (r - 1) // 2]
-        ok = active[points[r]] & (k > 0.0)
-        row_mass.append(jnp.where(ok, 1.0 / jnp.where(ok, k, 1.0), 0.0))
+        ok = active[points[r]] & (k[r, r] > 0.0)
+        row_mass.append(jnp.where(ok, 1.0 / jnp.where(ok, k[r, r], 1.0), 0.0))
     rel = []
     for p in (0, 1):
         rel.append((vb[0] - va[0]) * nx + (vb[1] - va[1]) * ny + vb[2] * arm_b[p] - va[2] * arm_a[p])
-    either_static = (ma == 0.0) | (mb == 0.0)
-    pick = lambda s, z: jnp.where(either_static, z, s)  # noqa: E731
-    return ContactConstraints(
-        nx=nx, ny=ny, arm_a=tuple(arm_a), arm_b=tuple(arm_b), coupling=tuple(coupling), row_mass=tuple(row_mass),
-        separation=(m.separation[..., 0], m.separation[..., 1]), relative_velocity=tuple(rel),
-        friction=friction, restitution=restitution,
-        bias_rate=pick(soft.bias_rate, static_soft.bias_rate), mass_scale=pick(soft.mass_scale, static_soft.mass_scale),
-        impulse_scale=pick(soft.impulse_scale, static_soft.impulse_scale), ma=ma, ia=ia, mb=mb, ib=ib,
+    stiff = ((ma == 0.0) | (mb == 0.0)).astype(nx.dtype)
+    constraints = ContactConstraints(
+        nx=nx, ny=ny, arm_a=tuple(arm_a), arm_b=tuple(arm_b), row_mass=tuple(row_mass),
+        separation=(m.separation[..., 0], m.separation[..., 1]), friction=friction, stiff=stiff,
+        ma=ma, ia=ia, mb=mb, ib=ib,
     )
+    return constraints, BounceConstants(relative_velocity=tuple(rel), restitution=restitution)
 
 
 def _row_velocities(c: ContactConstraints, va: Vel, vb: Vel, rows) -> list[jax.Array]:
@@ -146,7 +155,7 @@ def warm_start_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb
 
 
 def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel, dpa: Vel, dpb: Vel,
-                   use_bias: jax.Array, inv_h: jax.Array, max_push: jax.Array):
+                   use_bias: jax.Array, inv_h: jax.Array, max_push: jax.Array, soft: Softness, static_soft: Softness):
     """One pass over the lanes' rows: the two normal points (as a block when possible), then friction.
 
     The current separation is the step-start separation moved by the bodies'
@@ -154,18 +163,24 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
     is a speculative contact: it only stops the bodies from closing more
     than the gap within one substep.  ``use_bias`` (a traced bool) selects
     the solve pass (soft position correction) or the relax pass (none).
+    Contacts with a static body use ``static_soft``, the others ``soft``.
     """
+    k = _coupling(c.ma, c.ia, c.mb, c.ib, c.arm_a, c.arm_b)
+    stiff = c.stiff > 0.5
+    bias_rate = jnp.where(stiff, static_soft.bias_rate, soft.bias_rate)
+    soft_mass = jnp.where(stiff, static_soft.mass_scale, soft.mass_scale)
+    soft_impulse = jnp.where(stiff, static_soft.impulse_scale, soft.impulse_scale)
     u = _row_velocities(c, va, vb, range(N_ROWS))
     moved = (dpb[0] - dpa[0]) * c.nx + (dpb[1] - dpa[1]) * c.ny
     target, mass_scale, impulse_scale = [], [], []
     for p in range(2):
         s = c.separation[p] + moved + dpb[2] * c.arm_b[p] - dpa[2] * c.arm_a[p]
         speculative = s > 0.0
-        soft_bias = jnp.where(use_bias, jnp.maximum(c.bias_rate * s, -max_push), 0.0)
+        soft_bias = jnp.where(use_bias, jnp.maximum(bias_rate * s, -max_push), 0.0)
         target.append(u[p] + jnp.where(speculative, s * inv_h, soft_bias))  # velocity error to remove
         rigid = speculative | ~use_bias
-        mass_scale.append(jnp.where(rigid, 1.0, c.mass_scale))
-        impulse_scale.append(jnp.where(rigid, 0.0, c.impulse_scale))
+        mass_scale.append(jnp.where(rigid, 1.0, soft_mass))
+        impulse_scale.append(jnp.where(rigid, 0.0, soft_impulse))
 
     # one point after the other (Gauss-Seidel) ...
     seq = []
@@ -174,11 +189,11 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
         old = imp.normal[p]
         new = jnp.maximum(old - c.row_mass[p] * mass_scale[p] * err[p] - impulse_scale[p] * old, 0.0)
         seq.append(new)
-        err[1] = err[1] + _k(c, 1, p) * (new - old)
+        err[1] = err[1] + k[1, p] * (new - old)
     # ... or both at once (2x2 block, as Box2D v2), when both push and the pair is well
     # conditioned: two symmetric points then get symmetric impulses, so a flat face-on
     # impact does not set the bodies spinning
-    k00, k01, k11 = _k(c, 0, 0), _k(c, 0, 1), _k(c, 1, 1)
+    k00, k01, k11 = k[0, 0], k[0, 1], k[1, 1]
     det = k00 * k11 - k01 * k01
     conditioned = (c.row_mass[0] > 0.0) & (c.row_mass[1] > 0.0) & (det > 1e-3 * k00 * k11)
     inv_det = jnp.where(conditioned, 1.0 / jnp.where(conditioned, det, 1.0), 0.0)
@@ -190,7 +205,7 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
     normal = [jnp.where(use_block, block[p], seq[p]) for p in range(2)]
     delta = {p: normal[p] - imp.normal[p] for p in range(2)}
     max_normal = [jnp.maximum(imp.max_normal[p], delta[p]) for p in range(2)]
-    u = [u[q] + _k(c, q, 0) * delta[0] + _k(c, q, 1) * delta[1] for q in range(N_ROWS)]
+    u = [u[q] + k[q, 0] * delta[0] + k[q, 1] * delta[1] for q in range(N_ROWS)]
     tangent = []
     for p in range(2):
         r = 2 + p
@@ -200,25 +215,26 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
         d = new - old
         tangent.append(new)
         delta[r] = d
-        u = [u[q] + _k(c, q, r) * d for q in range(N_ROWS)]
+        u = [u[q] + k[q, r] * d for q in range(N_ROWS)]
     va, vb = _apply_rows(c, va, vb, delta)
     return ContactImpulses(tuple(normal), tuple(tangent), tuple(max_normal)), va, vb
 
 
-def apply_restitution(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel, threshold):
+def apply_restitution(c: ContactConstraints, bc: BounceConstants, imp: ContactImpulses, va: Vel, vb: Vel, threshold):
     """Bounce: drive the normal speed of impacting points to ``-e`` times the approach speed."""
+    k = _coupling(c.ma, c.ia, c.mb, c.ib, c.arm_a, c.arm_b)
     u = _row_velocities(c, va, vb, (0, 1))
-    bounce = [(c.relative_velocity[p] < -threshold) & (imp.max_normal[p] > 0.0) & (c.restitution > 0.0) for p in (0, 1)]
-    target = [u[p] + c.restitution * c.relative_velocity[p] for p in (0, 1)]
+    bounce = [(bc.relative_velocity[p] < -threshold) & (imp.max_normal[p] > 0.0) & (bc.restitution > 0.0) for p in (0, 1)]
+    target = [u[p] + bc.restitution * bc.relative_velocity[p] for p in (0, 1)]
     seq = []
     for p in range(2):
         old = imp.normal[p]
         new = jnp.where(bounce[p], jnp.maximum(old - c.row_mass[p] * target[p], 0.0), old)
         seq.append(new)
-        target[1] = target[1] + _k(c, 1, p) * (new - old)
+        target[1] = target[1] + k[1, p] * (new - old)
     # both points bouncing together: solve them as a block so that symmetric points stay symmetric
-    target = [u[p] + c.restitution * c.relative_velocity[p] for p in (0, 1)]
-    k00, k01, k11 = _k(c, 0, 0), _k(c, 0, 1), _k(c, 1, 1)
+    target = [u[p] + bc.restitution * bc.relative_velocity[p] for p in (0, 1)]
+    k00, k01, k11 = k[0, 0], k[0, 1], k[1, 1]
     det = k00 * k11 - k01 * k01
     conditioned = bounce[0] & bounce[1] & (c.row_mass[0] > 0.0) & (c.row_mass[1] > 0.0) & (det > 1e-3 * k00 * k11)
     inv_det = jnp.where(conditioned, 1.0 / jnp.where(conditioned, det, 1.0), 0.0)

@@ -26,6 +26,7 @@ import numpy as np
 
 from tumble.physics.barrier import computed_once
 from tumble.physics.contact_solver import (
+    BounceConstants,
     ContactConstraints,
     ContactImpulses,
     apply_restitution,
@@ -57,6 +58,8 @@ class SolverConstants(NamedTuple):
     max_turn: jax.Array  # rad/s cap on angular speed
     linear_damping: jax.Array  # velocity factor per substep
     angular_damping: jax.Array
+    contact_soft: Softness  # contacts between dynamic bodies
+    static_soft: Softness  # contacts with a static body or a wall
     joint_soft: Softness
 
 
@@ -75,6 +78,17 @@ def _unpack(packed: jax.Array, treedef, axis: int = 0):
     n_fields = packed.shape[axis]
     return jax.tree_util.tree_unflatten(
         treedef, [jax.lax.index_in_dim(packed, i, axis, keepdims=False) for i in range(n_fields)])
+
+
+def _without_body_a(c: ContactConstraints) -> ContactConstraints:
+    """Wall constraints minus the wall's own (always zero) fields, so they are not streamed every pass."""
+    return c._replace(arm_a=None, ma=None, ia=None)
+
+
+def _with_static_body_a(c: ContactConstraints) -> ContactConstraints:
+    """Inverse of ``_without_body_a``: the wall is static, its fields zero."""
+    zero = jnp.zeros_like(c.nx)
+    return c._replace(arm_a=(zero,) * 4, ma=zero, ia=zero)
 
 
 def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
@@ -99,18 +113,20 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         for s in range(seats_total)
     ]
 
-    def solve(v, pair_c: ContactConstraints, wall_c: ContactConstraints, joint_c: JointConstraints,
-              imps: Impulses, accel, k: SolverConstants):
+    def solve(v, pair_c: ContactConstraints, pair_bounce: BounceConstants, wall_c: ContactConstraints,
+              wall_bounce: BounceConstants, joint_c: JointConstraints, imps: Impulses, accel, k: SolverConstants):
         h = k.h
         inv_h = 1.0 / h
-        pair_packed, pair_def = _pack(pair_c)
-        wall_packed, wall_def = _pack(wall_c)
+        pair_packed = _pack(pair_c)
+        wall_packed = _pack(_without_body_a(wall_c))
         lo = lambda x: x[:lanes]  # noqa: E731
         hi = lambda x: x[lanes:][::-1]  # noqa: E731
         rotate = lambda x: jnp.concatenate([x[:1], x[-1:], x[1:-1]])  # noqa: E731
 
-        def over_rounds(v, dp, imp_pairs, lane_fn):
+        def over_rounds(v, dp, imp_pairs, lane_fn, packed):
             """Apply ``lane_fn(constraints, impulses, va, vb, dpa, dpb)`` round by round.
+
+            ``packed`` is ``_pack`` of the constraints (any pytree over [rounds, lanes]).
 
             Bodies sit in seats; every round pairs the low half with the
             reversed high half, and the seats rotate between rounds, all with
@@ -127,7 +143,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 pick_a = lambda x: jnp.where(swap, hi(x), lo(x))  # noqa: E731
                 pick_b = lambda x: jnp.where(swap, lo(x), hi(x))  # noqa: E731
                 dpa, dpb = tuple(dp_r[i] for i in range(3)), tuple(dp_r[i] for i in range(3, 6))
-                imp_r, va, vb = lane_fn(_unpack(c_r, pair_def), _unpack(imp_r, imp_def),
+                imp_r, va, vb = lane_fn(_unpack(c_r, packed[1]), _unpack(imp_r, imp_def),
                                         tuple(map(pick_a, v_seat)), tuple(map(pick_b, v_seat)), dpa, dpb)
                 return va, vb, tuple(jax.tree_util.tree_leaves(imp_r))
 
@@ -144,20 +160,23 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 return v_seat, jnp.stack(imp_r)
 
             v_seat = tuple(x[sched.seats] for x in v)
-            xs = (pair_packed, imp_packed, dp_lanes, jnp.asarray(swapped), jnp.arange(rounds))
+            xs = (packed[0], imp_packed, dp_lanes, jnp.asarray(swapped), jnp.arange(rounds))
             v_seat, imp_packed = jax.lax.scan(one_round, v_seat, xs)
             imp_pairs = _unpack(imp_packed, imp_def, axis=1)
             if n_seats == n + 1:  # the ground slot was seated as the bye
                 return tuple(x[seat_of_body] for x in v_seat), imp_pairs
             return tuple(jnp.concatenate([x[seat_of_body], g[-1:]]) for x, g in zip(v_seat, v)), imp_pairs
 
-        def over_walls(v, imp_walls, wall_fn):
-            """Apply ``wall_fn(constraints, impulses, v_bodies)`` wall by wall (all bodies at once)."""
+        def over_walls(v, imp_walls, wall_fn, packed):
+            """Apply ``wall_fn(constraints, impulses, v_bodies)`` wall by wall (all bodies at once).
+
+            ``packed`` is ``_pack`` of the constraints (any pytree over [walls, bodies]).
+            """
             imp_packed, imp_def = _pack(imp_walls)
 
             def wall_body(args):
                 vb, c_w, imp_w = args
-                imp_w, vb = wall_fn(_unpack(c_w, wall_def), _unpack(imp_w, imp_def), vb)
+                imp_w, vb = wall_fn(_unpack(c_w, packed[1]), _unpack(imp_w, imp_def), vb)
                 return vb, tuple(jax.tree_util.tree_leaves(imp_w))
 
             def one_wall(vb, xs):
@@ -165,7 +184,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 vb, imp_w = computed_once(wall_body, w_idx, (vb, c_w, imp_w))
                 return vb, jnp.stack(imp_w)
 
-            xs = (wall_packed, imp_packed, jnp.arange(N_WALLS))
+            xs = (packed[0], imp_packed, jnp.arange(N_WALLS))
             vb, imp_packed = jax.lax.scan(one_wall, tuple(x[:n] for x in v), xs)
             imp_walls = _unpack(imp_packed, imp_def, axis=1)
             return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
@@ -177,15 +196,17 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             dp_n = tuple(x[:n] for x in dp)
 
             def wall_fn(c_w, imp_w, vb):
-                imp_w, _, vb = solve_contacts(c_w, imp_w, zero_n, vb, zero_n, dp_n, use_bias, inv_h, k.max_push)
+                imp_w, _, vb = solve_contacts(_with_static_body_a(c_w), imp_w, zero_n, vb, zero_n, dp_n, use_bias,
+                                              inv_h, k.max_push, k.contact_soft, k.static_soft)
                 return imp_w, vb
 
-            v, walls = over_walls(v, imps.walls, wall_fn)
+            v, walls = over_walls(v, imps.walls, wall_fn, wall_packed)
 
             def lane_fn(c_r, imp_r, va, vb, dpa, dpb):
-                return solve_contacts(c_r, imp_r, va, vb, dpa, dpb, use_bias, inv_h, k.max_push)
+                return solve_contacts(c_r, imp_r, va, vb, dpa, dpb, use_bias, inv_h, k.max_push, k.contact_soft,
+                                      k.static_soft)
 
-            v, pairs = over_rounds(v, dp, imps.pairs, lane_fn)
+            v, pairs = over_rounds(v, dp, imps.pairs, lane_fn, pair_packed)
             return v, Impulses(pairs, walls, joints)
 
         def warm_start(v, dp, imps: Impulses):
@@ -237,15 +258,17 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         dp0 = tuple(jnp.zeros_like(x) for x in v)
         (v, dp, imps), _ = jax.lax.scan(substep, (v, dp0, imps), None, length=substeps)
 
-        def wall_bounce(c_w, imp_w, vb):
-            imp_w, _, vb = apply_restitution(c_w, imp_w, zero_n, vb, k.restitution_threshold)
+        def bounce_wall(c_w, imp_w, vb):
+            c_w, bc = c_w
+            imp_w, _, vb = apply_restitution(_with_static_body_a(c_w), bc, imp_w, zero_n, vb, k.restitution_threshold)
             return imp_w, vb
 
-        v, wall_final = over_walls(v, imps.walls, wall_bounce)
-        v, pair_final = over_rounds(
-            v, dp, imps.pairs,
-            lambda c_r, imp_r, va, vb, dpa, dpb: apply_restitution(c_r, imp_r, va, vb, k.restitution_threshold),
-        )
+        def bounce_lane(c_r, imp_r, va, vb, dpa, dpb):
+            c_r, bc = c_r
+            return apply_restitution(c_r, bc, imp_r, va, vb, k.restitution_threshold)
+
+        v, wall_final = over_walls(v, imps.walls, bounce_wall, _pack((_without_body_a(wall_c), wall_bounce)))
+        v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, _pack((pair_c, pair_bounce)))
         return v, dp, Impulses(pair_final, wall_final, imps.joints)
 
     return solve

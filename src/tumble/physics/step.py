@@ -139,8 +139,9 @@ def _warm_start_impulses(new_id, new_active, old_id, old_normal, old_tangent) ->
     """Carry each old point's impulses to the new point with the same feature id."""
     ids = jnp.where(new_active, new_id, 0)
     same = (ids[..., :, None] == old_id[..., None, :]) & (ids[..., :, None] != 0)
-    normal = jnp.sum(jnp.where(same, old_normal[..., None, :], 0.0), axis=-1)
-    tangent = jnp.sum(jnp.where(same, old_tangent[..., None, :], 0.0), axis=-1)
+    # two old points: an explicit sum (a reduction over an axis of 2 is a slow library call on CPU)
+    carry = lambda old: jnp.where(same[..., 0], old[..., None, 0], 0.0) + jnp.where(same[..., 1], old[..., None, 1], 0.0)  # noqa: E731
+    normal, tangent = carry(old_normal), carry(old_tangent)
     return impulses_from_arrays(normal, tangent)
 
 
@@ -191,8 +192,9 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     v0 = jnp.concatenate([jnp.where(active[:, None], v0, 0.0), jnp.zeros((1, 3), f32)])
 
     # --- collide -------------------------------------------------------------------
-    g_norm = jnp.linalg.norm(gravity)
-    reach = jnp.linalg.norm(st.velocity, axis=1) + jnp.abs(st.angular_velocity) * pr.bounding_radius
+    g_norm = jnp.sqrt(gravity[0] ** 2 + gravity[1] ** 2)
+    speed = jnp.sqrt(st.velocity[:, 0] ** 2 + st.velocity[:, 1] ** 2)
+    reach = speed + jnp.abs(st.angular_velocity) * pr.bounding_radius
     reach = jnp.where(active, reach + jnp.where(dynamic, g_norm * dt, 0.0), 0.0)
     reach = jnp.concatenate([reach, zero1])
     spec = jnp.asarray(params.speculative_distance, f32)
@@ -233,17 +235,17 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     restitution = jnp.concatenate([pr.restitution, zero1])
     v_split = (v0[:, 0], v0[:, 1], v0[:, 2])
     lane_v = lambda idx: tuple(x[idx] for x in v_split)  # noqa: E731
-    pair_c = prepare_contacts(
+    pair_c, pair_bounce = prepare_contacts(
         pair_m, lane_ok, lane_v(a_idx), lane_v(b_idx), inv_mass[a_idx], inv_inertia[a_idx],
         inv_mass[b_idx], inv_inertia[b_idx], jnp.sqrt(friction[a_idx] * friction[b_idx]),
-        jnp.maximum(restitution[a_idx], restitution[b_idx]), soft, static_soft,
+        jnp.maximum(restitution[a_idx], restitution[b_idx]),
     )
     zeros_wn = jnp.zeros((N_WALLS, n), f32)
-    wall_c = prepare_contacts(
+    wall_c, wall_bounce = prepare_contacts(
         wall_m, wall_ok, (zeros_wn,) * 3, tuple(jnp.broadcast_to(x[:n], (N_WALLS, n)) for x in v_split),
         zeros_wn, zeros_wn, jnp.broadcast_to(inv_mass[:n], (N_WALLS, n)), jnp.broadcast_to(inv_inertia[:n], (N_WALLS, n)),
         jnp.sqrt(scene.boundary.friction[:, None] * pr.friction[None, :]),
-        jnp.maximum(scene.boundary.restitution[:, None], pr.restitution[None, :]), soft, static_soft,
+        jnp.maximum(scene.boundary.restitution[:, None], pr.restitution[None, :]),
     )
     joint_c, joint_imp = prepare_joints(
         scene.joints, body_ok, position0, angle0, inv_mass, inv_inertia, controls.motor, h, controls.motor_active
@@ -273,10 +275,13 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
         max_turn=jnp.asarray(params.max_rotation_per_substep, f32) * inv_h,
         linear_damping=1.0 / (1.0 + h * jnp.asarray(params.linear_damping, f32)),
         angular_damping=1.0 / (1.0 + h * jnp.asarray(params.angular_damping, f32)),
+        contact_soft=soft,
+        static_soft=static_soft,
         joint_soft=joint_soft,
     )
     imps0 = Impulses(pair_imp, wall_imp, joint_imp)
-    v, dp, imps = solve_velocities(n, sched, substeps, v_split, pair_c, wall_c, joint_c, imps0, accel, consts)
+    v, dp, imps = solve_velocities(
+        n, sched, substeps, v_split, pair_c, pair_bounce, wall_c, wall_bounce, joint_c, imps0, accel, consts)
     pair_final, wall_final = imps.pairs, imps.walls
     dp = jnp.stack(dp, axis=1)
     v = jnp.stack(v, axis=1)
