@@ -195,6 +195,24 @@ def test_pool_weights_and_batches_match_one_by_one(flat):
     np.testing.assert_array_equal(np.asarray(again), np.asarray(obs_b))
 
 
+def test_pool_draws_follow_the_weights():
+    """Inverse-CDF draws: frequencies match the normalised weights, a zero-weight slot is never drawn."""
+    from tumble.env import sample_level
+
+    weights = [1.0, 2.0, 0.0, 5.0, 0.0]
+    pool = pool_from_levels([arm(), drop("blue"), drop("red"), arm(), drop("blue")], weights=weights)
+    n = 40_000
+    index = jax.jit(jax.vmap(lambda k: sample_level(k, pool)[1]))(jax.random.split(jax.random.PRNGKey(7), n))
+    counts = np.bincount(np.asarray(index), minlength=5)
+    assert counts[2] == 0 and counts[4] == 0
+    expected = np.asarray(weights) / sum(weights) * n
+    sigma = np.sqrt(expected * (1 - expected / n))  # binomial standard deviation
+    assert np.all(np.abs(counts - expected) <= 5 * sigma + 1e-9), (counts, expected)
+    # the drawn slot's level is the one gathered
+    level, i = sample_level(jax.random.PRNGKey(1), pool)
+    np.testing.assert_array_equal(np.asarray(level.roles), np.asarray(pool.levels.roles[int(i)]))
+
+
 def test_make_rejects_bad_arguments():
     with pytest.raises(ValueError, match="action_type must be one of"):
         tumble.make("s", action="joystick", levels=arm())
