@@ -33,7 +33,7 @@ class PairSchedule:
         the ground slot ``n_bodies`` marks an inactive lane).
       kind: int32 [rounds, lanes] one of the ``PAIR_*`` codes.
       seats: int32 [seats] body in each seat in round 0 (the ground slot as
-        the bye).  Lane ``k`` pairs seat ``k`` with seat ``seats - 1 - k``;
+        the bye, in seat 0 so that lane 0 is always the bye).  Lane ``k`` pairs seat ``k`` with seat ``seats - 1 - k``;
         after each round seat 0 stays and the others rotate one place
         (``new = [s0, s_last, s1, ..., s_last-1]``), so the seat order is
         back to the start after all rounds.
@@ -56,6 +56,14 @@ class PairSchedule:
     def lanes(self) -> int:
         return self.body_a.shape[1]
 
+    @property
+    def bye_lane(self) -> bool:
+        """True when lane 0 of every round pairs a body with the ground slot (odd body counts).
+
+        Such a lane never holds a contact, so the solver skips it.
+        """
+        return self.n_bodies % 2 == 1
+
     def lanes_of_kind(self, kind: int) -> np.ndarray:
         """Flat lane indices (row-major over [rounds, lanes]) holding pairs of ``kind``."""
         return np.flatnonzero(self.kind.reshape(-1) == kind).astype(np.int32)
@@ -67,7 +75,8 @@ def pair_schedule(n_bodies: int, n_polygons: int) -> PairSchedule:
     if n_bodies < 1:
         raise ValueError("a scene needs capacity for at least one body")
     seats = n_bodies + (n_bodies % 2)  # odd counts use the ground slot as the bye
-    players = list(range(seats))
+    # the ground slot takes the fixed seat 0, so lane 0 of every round is the bye (see ``bye_lane``)
+    players = [n_bodies] + list(range(n_bodies)) if n_bodies % 2 else list(range(seats))
     rounds = max(seats - 1, 1)
     lanes = seats // 2
     body_a = np.zeros((rounds, lanes), np.int32)

@@ -99,10 +99,14 @@ def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
 def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
     """The solver for ``n`` bodies and schedule ``sched``, on arrays with any trailing axes."""
     rounds, lanes = sched.rounds, sched.lanes
-    a_idx, b_idx = sched.body_a, sched.body_b
+    # with an odd body count lane 0 of every round is the bye (a body and the ground slot, never
+    # a contact): the solver works on the other lanes only, ``live`` of them
+    first = 1 if sched.bye_lane else 0
+    live = lanes - first
+    a_idx, b_idx = sched.body_a[:, first:], sched.body_b[:, first:]
     n_seats = sched.seats.size
     seat_of_body = np.argsort(sched.seats)
-    swapped = sched.swapped
+    swapped = sched.swapped[:, first:]
     seats_total = n + 1  # bodies and the ground slot
     # warm starting sums each lane's impulse into its two bodies: a 0/1 matrix for one scene,
     # static lists of lanes per body for a batch
@@ -117,10 +121,14 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
               wall_bounce: BounceConstants, joint_c: JointConstraints, imps: Impulses, accel, k: SolverConstants):
         h = k.h
         inv_h = 1.0 / h
+        bye_impulses = jax.tree_util.tree_map(lambda x: x[:, :first], imps.pairs)  # zero: no contact
+        pair_c, pair_bounce, live_pairs = jax.tree_util.tree_map(lambda x: x[:, first:], (pair_c, pair_bounce, imps.pairs))
+        imps = imps._replace(pairs=live_pairs)
         pair_packed = _pack(pair_c)
         wall_packed = _pack(_without_body_a(wall_c))
-        lo = lambda x: x[:lanes]  # noqa: E731
-        hi = lambda x: x[lanes:][::-1]  # noqa: E731
+        # seats [first, lanes) meet seats [lanes, n_seats - first) reversed; a bye lane's seats are left alone
+        lo = lambda x: x[first:lanes]  # noqa: E731
+        hi = lambda x: x[lanes:n_seats - first][::-1]  # noqa: E731
         rotate = lambda x: jnp.concatenate([x[:1], x[-1:], x[1:-1]])  # noqa: E731
 
         def over_rounds(v, dp, imp_pairs, lane_fn, packed):
@@ -133,13 +141,15 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             static slices.  A round's inputs arrive as a few packed arrays and
             the whole round runs inside one ``computed_once`` region.
             """
+            if live == 0:  # one body: no pairs
+                return v, imp_pairs
             imp_packed, imp_def = _pack(imp_pairs)
             # displacements do not change during a pass: read them per lane once
             dp_lanes = jnp.stack([x[a_idx] for x in dp] + [x[b_idx] for x in dp], axis=1)  # [R, 6, L, ...]
 
             def round_body(args):
                 v_seat, c_r, imp_r, dp_r, swap = args
-                swap = _expand(swap, v_seat[0][:lanes])
+                swap = _expand(swap, lo(v_seat[0]))
                 pick_a = lambda x: jnp.where(swap, hi(x), lo(x))  # noqa: E731
                 pick_b = lambda x: jnp.where(swap, lo(x), hi(x))  # noqa: E731
                 dpa, dpb = tuple(dp_r[i] for i in range(3)), tuple(dp_r[i] for i in range(3, 6))
@@ -154,8 +164,9 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 va, vb, imp_r = computed_once(round_body, r_idx, (v_seat, c_r, imp_r, dp_r, swap))
                 swap = _expand(swap, va[0])
                 v_seat = tuple(
-                    rotate(jnp.concatenate([jnp.where(swap, xb, xa), jnp.where(swap, xa, xb)[::-1]]))
-                    for xa, xb in zip(va, vb)
+                    rotate(jnp.concatenate([x[:first], jnp.where(swap, xb, xa), jnp.where(swap, xa, xb)[::-1],
+                                            x[n_seats - first:]]))
+                    for x, xa, xb in zip(v_seat, va, vb)
                 )
                 return v_seat, jnp.stack(imp_r)
 
@@ -269,6 +280,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
         v, wall_final = over_walls(v, imps.walls, bounce_wall, _pack((_without_body_a(wall_c), wall_bounce)))
         v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, _pack((pair_c, pair_bounce)))
+        pair_final = jax.tree_util.tree_map(lambda z, x: jnp.concatenate([z, x], axis=1), bye_impulses, pair_final)
         return v, dp, Impulses(pair_final, wall_final, imps.joints)
 
     return solve
