@@ -30,17 +30,19 @@ def test_no_body_twice_in_a_round(n):
     for r in range(s.rounds):
         seats = np.concatenate([s.body_a[r], s.body_b[r]])
         assert len(set(seats.tolist())) == seats.size, f"round {r}: {seats}"
-        # the only non-body seat is the ground slot n (the bye for odd n)
-        assert set(seats.tolist()) <= set(range(n + 1))
+        # every lane is a real pair: the ground slot's bye game (odd n) has no lane
+        assert set(seats.tolist()) <= set(range(n))
 
 
 @pytest.mark.parametrize("n", range(1, 14))
 def test_shape(n):
     s = pair_schedule(n, 0)
     seats = n + n % 2
-    assert s.lanes == seats // 2
+    assert s.lanes == seats // 2 - n % 2
     assert s.rounds == max(seats - 1, 1)
-    assert s.rounds * s.lanes >= n * (n - 1) // 2
+    assert s.rounds * s.lanes == n * (n - 1) // 2  # no lane wasted
+    if n % 2:
+        assert s.seats[0] == n  # the ground slot sits out in the fixed seat
 
 
 @pytest.mark.parametrize("n", range(1, 14))
@@ -50,10 +52,10 @@ def test_seat_rotation_reproduces_every_round(n):
     # round's lanes and swap flags, and come back to the start after all rounds
     s = pair_schedule(n, n // 2)
     order = list(s.seats)
-    seats = len(order)
+    seats, first = len(order), s.first_seat
     for r in range(s.rounds):
         for k in range(s.lanes):
-            lo, hi = order[k], order[seats - 1 - k]
+            lo, hi = order[first + k], order[seats - 1 - first - k]
             assert {lo, hi} == {s.body_a[r, k], s.body_b[r, k]}
             assert s.swapped[r, k] == (lo > hi)
         order = [order[0], order[-1]] + order[1:-1]

@@ -99,14 +99,11 @@ def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
 def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
     """The solver for ``n`` bodies and schedule ``sched``, on arrays with any trailing axes."""
     rounds, lanes = sched.rounds, sched.lanes
-    # with an odd body count lane 0 of every round is the bye (a body and the ground slot, never
-    # a contact): the solver works on the other lanes only, ``live`` of them
-    first = 1 if sched.bye_lane else 0
-    live = lanes - first
-    a_idx, b_idx = sched.body_a[:, first:], sched.body_b[:, first:]
+    a_idx, b_idx = sched.body_a, sched.body_b
     n_seats = sched.seats.size
+    half, first = n_seats // 2, sched.first_seat  # seat 0 is the bye's ground slot when first == 1
     seat_of_body = np.argsort(sched.seats)
-    swapped = sched.swapped[:, first:]
+    swapped = sched.swapped
     seats_total = n + 1  # bodies and the ground slot
     # warm starting sums each lane's impulse into its two bodies: a 0/1 matrix for one scene,
     # static lists of lanes per body for a batch
@@ -121,14 +118,11 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
               wall_bounce: BounceConstants, joint_c: JointConstraints, imps: Impulses, accel, k: SolverConstants):
         h = k.h
         inv_h = 1.0 / h
-        bye_impulses = jax.tree_util.tree_map(lambda x: x[:, :first], imps.pairs)  # zero: no contact
-        pair_c, pair_bounce, live_pairs = jax.tree_util.tree_map(lambda x: x[:, first:], (pair_c, pair_bounce, imps.pairs))
-        imps = imps._replace(pairs=live_pairs)
         pair_packed = _pack(pair_c)
         wall_packed = _pack(_without_body_a(wall_c))
-        # seats [first, lanes) meet seats [lanes, n_seats - first) reversed; a bye lane's seats are left alone
-        lo = lambda x: x[first:lanes]  # noqa: E731
-        hi = lambda x: x[lanes:n_seats - first][::-1]  # noqa: E731
+        # seats [first, half) meet seats [half, n_seats - first) reversed; the bye's two seats sit out
+        lo = lambda x: x[first:half]  # noqa: E731
+        hi = lambda x: x[half:n_seats - first][::-1]  # noqa: E731
         rotate = lambda x: jnp.concatenate([x[:1], x[-1:], x[1:-1]])  # noqa: E731
 
         def over_rounds(v, dp, imp_pairs, lane_fn, packed):
@@ -141,7 +135,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             static slices.  A round's inputs arrive as a few packed arrays and
             the whole round runs inside one ``computed_once`` region.
             """
-            if live == 0:  # one body: no pairs
+            if lanes == 0:  # one body: no pairs
                 return v, imp_pairs
             imp_packed, imp_def = _pack(imp_pairs)
             # displacements do not change during a pass: read them per lane once
@@ -280,7 +274,6 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
         v, wall_final = over_walls(v, imps.walls, bounce_wall, _pack((_without_body_a(wall_c), wall_bounce)))
         v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, _pack((pair_c, pair_bounce)))
-        pair_final = jax.tree_util.tree_map(lambda z, x: jnp.concatenate([z, x], axis=1), bye_impulses, pair_final)
         return v, dp, Impulses(pair_final, wall_final, imps.joints)
 
     return solve

@@ -66,6 +66,10 @@ def _pair_manifolds(scene: Scene, sched: PairSchedule, margin_of) -> mf.Manifold
     poly, circ = scene.polygons, scene.circles
     p = scene.capacity.n_polygons
     a_flat, b_flat = sched.body_a.reshape(-1), sched.body_b.reshape(-1)
+    if a_flat.size == 0:  # one body: no pairs
+        z = lambda *shape, dtype=jnp.float32: jnp.zeros(sched.body_a.shape + shape, dtype)  # noqa: E731
+        return mf.Manifold(normal=z(2), anchor_a=z(2, 2), anchor_b=z(2, 2), separation=z(2), id=z(2, dtype=jnp.int32),
+                           active=z(2, dtype=bool))
     parts, order = [], []
 
     lanes = sched.lanes_of_kind(PAIR_POLYGON_POLYGON)
