@@ -9,8 +9,9 @@ if __name__ == "__main__":
     ap.add_argument("--size", action="append", choices=["s", "m", "l"])
     ap.add_argument("--batch", action="append", type=int)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--repeats", type=int, default=3, help="timed calls per batch on each side")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-anchor", action="store_true")
     a = ap.parse_args()
     main(sizes=a.size or ["s", "m", "l"], batches=a.batch or [1, 16, 256, 1024, 4096], json_out=a.json,
-         anchor=not a.no_anchor, steps=a.steps)
+         anchor=not a.no_anchor, steps=a.steps, repeats=a.repeats)
