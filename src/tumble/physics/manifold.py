@@ -48,7 +48,8 @@ def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
     return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1]
 
 
-def _norm(a: jax.Array) -> jax.Array:
+def norm(a: jax.Array) -> jax.Array:
+    """Length of vectors [..., 2] (written out: see above)."""
     return jnp.sqrt(_dot(a, a))
 
 
@@ -126,7 +127,7 @@ def polygon_polygon(
     w1, w2 = inc_v[k1], inc_v[k2]
 
     tangent = v2 - v1
-    tangent = tangent / jnp.maximum(_norm(tangent), 1e-12)
+    tangent = tangent / jnp.maximum(norm(tangent), 1e-12)
     w1, w2, moved1a, moved2a, keep_a = _clip(w1, w2, -tangent, -_dot(tangent, v1))
     w1, w2, moved1b, moved2b, keep_b = _clip(w1, w2, tangent, _dot(tangent, v2))
     points = jnp.stack([w1, w2])
@@ -157,7 +158,7 @@ def polygon_circle(pos_a, angle_a, verts_a, normals_a, count_a, pos_b, radius_b,
     use_vertex = outside & (beyond_1 | beyond_2)
     corner = jnp.where(beyond_1, v1, v2)
     to_centre = pos_b - corner
-    dist = _norm(to_centre)
+    dist = norm(to_centre)
     vertex_normal = to_centre / jnp.maximum(dist, 1e-12)
     normal = jnp.where(use_vertex, vertex_normal, na[i1])
     surface_gap = jnp.where(use_vertex, dist, face_sep)
@@ -173,7 +174,7 @@ def polygon_circle(pos_a, angle_a, verts_a, normals_a, count_a, pos_b, radius_b,
 def circle_circle(pos_a, radius_a, pos_b, radius_b, margin) -> Manifold:
     """Two circles: one point on the line of centres."""
     d = pos_b - pos_a
-    dist = _norm(d)
+    dist = norm(d)
     normal = jnp.where(dist > 1e-9, d / jnp.maximum(dist, 1e-9), jnp.array([0.0, 1.0]))
     separation = dist - radius_a - radius_b
     point = pos_a + (radius_a + 0.5 * separation) * normal

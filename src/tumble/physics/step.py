@@ -61,7 +61,7 @@ class StepInfo(NamedTuple):
 
 
 def _pair_manifolds(scene: Scene, sched: PairSchedule, margin_of) -> mf.Manifold:
-    """Manifolds of every lane, in the schedule's [R, L] layout."""
+    """Manifolds of every lane, in the schedule's [R, L] layout (every lane is a real pair of some kind)."""
     pos, ang = scene.state.position, scene.state.angle
     poly, circ = scene.polygons, scene.circles
     p = scene.capacity.n_polygons
@@ -98,19 +98,7 @@ def _pair_manifolds(scene: Scene, sched: PairSchedule, margin_of) -> mf.Manifold
         a, b = a_flat[lanes], b_flat[lanes]
         parts.append(jax.vmap(mf.circle_circle)(pos[a], circ.radius[a - p], pos[b], circ.radius[b - p], margin_of(a, b)))
         order.append(lanes)
-    n_lanes = a_flat.size
-    covered = np.concatenate(order) if order else np.zeros((0,), np.int32)
-    empty = n_lanes - covered.size
-    if empty:
-        parts.append(
-            mf.Manifold(
-                normal=jnp.zeros((empty, 2)) + jnp.array([0.0, 1.0]), anchor_a=jnp.zeros((empty, 2, 2)),
-                anchor_b=jnp.zeros((empty, 2, 2)), separation=jnp.zeros((empty, 2)),
-                id=jnp.zeros((empty, 2), jnp.int32), active=jnp.zeros((empty, 2), bool),
-            )
-        )
-        covered = np.concatenate([covered, np.setdiff1d(np.arange(n_lanes), covered)])
-    back = np.argsort(covered)
+    back = np.argsort(np.concatenate(order))
     joined = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs)[back], *parts)
     return jax.tree_util.tree_map(lambda x: x.reshape(sched.body_a.shape + x.shape[1:]), joined)
 
@@ -196,9 +184,8 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     v0 = jnp.concatenate([jnp.where(active[:, None], v0, 0.0), jnp.zeros((1, 3), f32)])
 
     # --- collide -------------------------------------------------------------------
-    g_norm = jnp.sqrt(gravity[0] ** 2 + gravity[1] ** 2)
-    speed = jnp.sqrt(st.velocity[:, 0] ** 2 + st.velocity[:, 1] ** 2)
-    reach = speed + jnp.abs(st.angular_velocity) * pr.bounding_radius
+    g_norm = mf.norm(gravity)
+    reach = mf.norm(st.velocity) + jnp.abs(st.angular_velocity) * pr.bounding_radius
     reach = jnp.where(active, reach + jnp.where(dynamic, g_norm * dt, 0.0), 0.0)
     reach = jnp.concatenate([reach, zero1])
     spec = jnp.asarray(params.speculative_distance, f32)
@@ -209,7 +196,7 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
     cat = jnp.concatenate([pr.category, jnp.zeros((1,), jnp.int32)])
     msk = jnp.concatenate([pr.mask, jnp.zeros((1,), jnp.int32)])
     lane_ok = (
-        body_ok[a_idx] & body_ok[b_idx] & (b_idx < n)
+        body_ok[a_idx] & body_ok[b_idx]
         & category_allows(cat[a_idx], msk[a_idx], cat[b_idx], msk[b_idx])
         & ~excluded[a_idx, b_idx]
     )
