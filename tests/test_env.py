@@ -71,6 +71,8 @@ def test_channel_values_of_each_action_type():
     ("multi_discrete", jnp.zeros(6), TypeError, "must be integers"),
     ("discrete", jnp.zeros(2, jnp.int32), ValueError, "has shape ()"),
     ("continuous", jnp.zeros((2, 6)), ValueError, "has shape (6,)"),
+    ("discrete", "up", TypeError, "action: a discrete action must be integers, got <U2"),
+    ("continuous", ["a"] * 6, TypeError, "action: a continuous action must be numbers"),
 ])
 def test_bad_actions_fail_clearly(kind, action, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):

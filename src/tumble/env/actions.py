@@ -42,7 +42,7 @@ def check_action(action_type: str, action) -> None:
     """Raise a clear ``TypeError``/``ValueError`` (at trace time) for an action of the wrong shape or type."""
     space = action_space(action_type)
     shape = tuple(np.shape(action))
-    dtype = jnp.asarray(action).dtype if not hasattr(action, "dtype") else action.dtype
+    dtype = np.asarray(action).dtype if not hasattr(action, "dtype") else action.dtype  # numpy: never fails
     if shape != tuple(space.shape):
         raise ValueError(f"action: a {action_type} action has shape {tuple(space.shape)}, got {shape}")
     if action_type != "continuous" and not jnp.issubdtype(dtype, jnp.integer):
