@@ -91,3 +91,14 @@ def test_nested_vmap_equals_flat_vmap(cap, scenes):
     nested = jax.jit(jax.vmap(jax.vmap(lambda s: _loop(step, s, ctrl, params))))(nested_scenes)
     for f, n in zip(flat, nested):
         np.testing.assert_allclose(np.asarray(n).reshape(np.asarray(f).shape), np.asarray(f), rtol=1e-4, atol=2e-3)
+
+
+def test_batch_of_one_runs_the_one_scene_solver(cap, scenes):
+    """``vmap`` over one scene takes the unbatched solver (fewest kernels): its results are the same bits."""
+    scenes, params = scenes
+    ctrl = _controls(cap, 1.0, 0.5)
+    one = jax.jit(jax.vmap(lambda s: _loop(step, s, ctrl, params)))(stack_scenes(scenes[1:2]))
+    alone = jax.jit(lambda s: _loop(step, s, ctrl, params))(scenes[1])
+    for b, a in zip(one, alone):
+        np.testing.assert_array_equal(np.asarray(b)[0], np.asarray(a))
+    assert np.asarray(alone[4])[-1].any()  # the car is on the floor: walls were solved

@@ -10,7 +10,10 @@ relative angle.
 
 Joints are solved one after another (Gauss-Seidel); their bodies are read
 and written by index, so a joint may link any two bodies or a body and the
-world (the ground slot).
+world (the ground slot).  What depends only on positions (rotated anchors,
+position error, joint angle, the point constraint's mass matrix) is fixed
+during a pass and is computed for all joints at once before the sequential
+loop, which then only does velocity arithmetic.
 """
 
 from __future__ import annotations
@@ -232,76 +235,126 @@ def _angular_row(c_value, cdot, axial_mass, accumulated, soft: Softness, use_bia
     return new, new - accumulated
 
 
+class JointGeometry(NamedTuple):
+    """Values of every joint that change only when the bodies move, [J, ...].
+
+    Positions are fixed during a solver pass (displacements advance between
+    passes), so these are computed once per pass for all joints at once,
+    outside the sequential joint loop.
+    """
+
+    ra_x: jax.Array  # anchor of A relative to its centre, rotated by the pass's displacement
+    ra_y: jax.Array
+    rb_x: jax.Array
+    rb_y: jax.Array
+    err_x: jax.Array  # anchor B minus anchor A
+    err_y: jax.Array
+    angle: jax.Array  # joint angle
+    k11: jax.Array  # point constraint's effective mass matrix and its inverse determinant
+    k12: jax.Array
+    k22: jax.Array
+    inv_det: jax.Array
+
+
+def _joint_geometry(c: JointConstraints, dp) -> JointGeometry:
+    """``JointGeometry`` of all joints for body displacements ``dp = (dx, dy, dangle)`` [bodies + ground]."""
+    size = dp[0].shape[0]
+    sel_a, sel_b = _selector(c.index_a, size), _selector(c.index_b, size)
+    dpa, dpb = _read(dp, sel_a), _read(dp, sel_b)
+    ra = _rotate(dpa[2], (c.anchor_a[:, 0], c.anchor_a[:, 1]))
+    rb = _rotate(dpb[2], (c.anchor_b[:, 0], c.anchor_b[:, 1]))
+    ma, ia, mb, ib = c.inv_mass_a, c.inv_inertia_a, c.inv_mass_b, c.inv_inertia_b
+    k11 = ma + mb + ra[1] ** 2 * ia + rb[1] ** 2 * ib
+    k12 = -ra[1] * ra[0] * ia - rb[1] * rb[0] * ib
+    k22 = ma + mb + ra[0] ** 2 * ia + rb[0] ** 2 * ib
+    det = k11 * k22 - k12 * k12
+    inv_det = jnp.where(jnp.abs(det) > 1e-12, 1.0 / jnp.where(jnp.abs(det) > 1e-12, det, 1.0), 0.0)
+    return JointGeometry(
+        ra_x=ra[0], ra_y=ra[1], rb_x=rb[0], rb_y=rb[1],
+        err_x=dpb[0] - dpa[0] + rb[0] - ra[0] + c.delta_center[:, 0],
+        err_y=dpb[1] - dpa[1] + rb[1] - ra[1] + c.delta_center[:, 1],
+        angle=c.angle + dpb[2] - dpa[2],
+        k11=k11, k12=k12, k22=k22, inv_det=inv_det,
+    )
+
+
+def _angular_rows(cj: JointConstraints, ij: JointImpulses, g: JointGeometry, wa, wb, soft: Softness, use_bias,
+                  inv_h):
+    """Motor, angle limits and weld of one joint, in that order: new ``(wa, wb)`` and their impulses."""
+    ia, ib = cj.inv_inertia_a, cj.inv_inertia_b
+    # motor: reach the target relative speed with at most max_torque
+    cdot = wb - wa - cj.motor_target
+    motor = jnp.clip(ij.motor - cj.axial_mass * cdot, -cj.max_motor_impulse, cj.max_motor_impulse)
+    motor = jnp.where(cj.motor_enabled, motor, 0.0)
+    d = motor - ij.motor
+    wa, wb = wa - ia * d, wb + ib * d
+
+    # angle limits, one-sided and speculative
+    lower, d = _angular_row(g.angle - cj.lower_angle, wb - wa, cj.axial_mass, ij.lower, soft, use_bias, inv_h, True)
+    lower, d = jnp.where(cj.limit_enabled, lower, 0.0), jnp.where(cj.limit_enabled, d, 0.0)
+    wa, wb = wa - ia * d, wb + ib * d
+    upper, d = _angular_row(cj.upper_angle - g.angle, wa - wb, cj.axial_mass, ij.upper, soft, use_bias, inv_h, True)
+    upper, d = jnp.where(cj.limit_enabled, upper, 0.0), jnp.where(cj.limit_enabled, d, 0.0)
+    wa, wb = wa + ia * d, wb - ib * d
+
+    # weld: hold the relative angle
+    angular, d = _angular_row(g.angle, wb - wa, cj.axial_mass, ij.angular, soft, use_bias, inv_h, False)
+    weld = cj.is_fixed & cj.active
+    angular, d = jnp.where(weld, angular, 0.0), jnp.where(weld, d, 0.0)
+    return wa - ia * d, wb + ib * d, (angular, motor, lower, upper)
+
+
+def _point_row(cj: JointConstraints, linear, g: JointGeometry, va, vb, soft: Softness, use_bias):
+    """The point constraint of one joint (the two anchors coincide): new ``va``, ``vb`` and linear impulse."""
+    (vax, vay, wa), (vbx, vby, wb) = va, vb
+    ma, ia, mb, ib = cj.inv_mass_a, cj.inv_inertia_a, cj.inv_mass_b, cj.inv_inertia_b
+    ra, rb = (g.ra_x, g.ra_y), (g.rb_x, g.rb_y)
+    cdot_x = vbx - wb * rb[1] - vax + wa * ra[1]
+    cdot_y = vby + wb * rb[0] - vay - wa * ra[0]
+    bias_rate = jnp.where(use_bias, soft.bias_rate, 0.0)
+    mass_scale = jnp.where(use_bias, soft.mass_scale, 1.0)
+    impulse_scale = jnp.where(use_bias, soft.impulse_scale, 0.0)
+    rx, ry = cdot_x + bias_rate * g.err_x, cdot_y + bias_rate * g.err_y
+    on = cj.active.astype(jnp.float32)
+    dx = (-mass_scale * g.inv_det * (g.k22 * rx - g.k12 * ry) - impulse_scale * linear[0]) * on
+    dy = (-mass_scale * g.inv_det * (g.k11 * ry - g.k12 * rx) - impulse_scale * linear[1]) * on
+    va = (vax - ma * dx, vay - ma * dy, wa - ia * (ra[0] * dy - ra[1] * dx))
+    vb = (vbx + mb * dx, vby + mb * dy, wb + ib * (rb[0] * dy - rb[1] * dx))
+    return va, vb, (linear[0] + dx, linear[1] + dy)
+
+
 def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness, use_bias: jax.Array, inv_h: jax.Array):
     """One Gauss-Seidel pass over all joints; returns the new impulses and velocities."""
-
-    size = v[0].shape[0]
-
-    def joint_body(args):
-        v, c_row, imp_row = args
-        cj, ij = _unpack_fields(c_row, c_layout), _unpack_fields(imp_row, imp_layout)
-        sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
-        (vax, vay, wa), (vbx, vby, wb) = _read(v, sel_a), _read(v, sel_b)
-        dpa, dpb = _read(dp, sel_a), _read(dp, sel_b)
-        ma, ia, mb, ib = cj.inv_mass_a, cj.inv_inertia_a, cj.inv_mass_b, cj.inv_inertia_b
-
-        # motor: reach the target relative speed with at most max_torque
-        cdot = wb - wa - cj.motor_target
-        motor = jnp.clip(ij.motor - cj.axial_mass * cdot, -cj.max_motor_impulse, cj.max_motor_impulse)
-        motor = jnp.where(cj.motor_enabled, motor, 0.0)
-        d = motor - ij.motor
-        wa, wb = wa - ia * d, wb + ib * d
-
-        # angle limits, one-sided and speculative
-        joint_angle = cj.angle + dpb[2] - dpa[2]
-        lower, d = _angular_row(joint_angle - cj.lower_angle, wb - wa, cj.axial_mass, ij.lower, soft, use_bias, inv_h, True)
-        lower, d = jnp.where(cj.limit_enabled, lower, 0.0), jnp.where(cj.limit_enabled, d, 0.0)
-        wa, wb = wa - ia * d, wb + ib * d
-        upper, d = _angular_row(cj.upper_angle - joint_angle, wa - wb, cj.axial_mass, ij.upper, soft, use_bias, inv_h, True)
-        upper, d = jnp.where(cj.limit_enabled, upper, 0.0), jnp.where(cj.limit_enabled, d, 0.0)
-        wa, wb = wa + ia * d, wb - ib * d
-
-        # weld: hold the relative angle
-        angular, d = _angular_row(joint_angle, wb - wa, cj.axial_mass, ij.angular, soft, use_bias, inv_h, False)
-        weld = cj.is_fixed & cj.active
-        angular, d = jnp.where(weld, angular, 0.0), jnp.where(weld, d, 0.0)
-        wa, wb = wa - ia * d, wb + ib * d
-
-        # point constraint: the two anchors coincide
-        ra, rb = _current_anchors(cj, dpa[2], dpb[2])
-        cdot_x = vbx - wb * rb[1] - vax + wa * ra[1]
-        cdot_y = vby + wb * rb[0] - vay - wa * ra[0]
-        err_x = dpb[0] - dpa[0] + rb[0] - ra[0] + cj.delta_center[0]
-        err_y = dpb[1] - dpa[1] + rb[1] - ra[1] + cj.delta_center[1]
-        bias_rate = jnp.where(use_bias, soft.bias_rate, 0.0)
-        mass_scale = jnp.where(use_bias, soft.mass_scale, 1.0)
-        impulse_scale = jnp.where(use_bias, soft.impulse_scale, 0.0)
-        k11 = ma + mb + ra[1] ** 2 * ia + rb[1] ** 2 * ib
-        k12 = -ra[1] * ra[0] * ia - rb[1] * rb[0] * ib
-        k22 = ma + mb + ra[0] ** 2 * ia + rb[0] ** 2 * ib
-        det = k11 * k22 - k12 * k12
-        inv_det = jnp.where(jnp.abs(det) > 1e-12, 1.0 / jnp.where(jnp.abs(det) > 1e-12, det, 1.0), 0.0)
-        rx, ry = cdot_x + bias_rate * err_x, cdot_y + bias_rate * err_y
-        on = cj.active.astype(jnp.float32)
-        dx = (-mass_scale * inv_det * (k22 * rx - k12 * ry) - impulse_scale * ij.linear[0]) * on
-        dy = (-mass_scale * inv_det * (k11 * ry - k12 * rx) - impulse_scale * ij.linear[1]) * on
-        va = (vax - ma * dx, vay - ma * dy, wa - ia * (ra[0] * dy - ra[1] * dx))
-        vb = (vbx + mb * dx, vby + mb * dy, wb + ib * (rb[0] * dy - rb[1] * dx))
-        return va, vb, (ij.linear[0] + dx, ij.linear[1] + dy, angular, motor, lower, upper)
-
-    def one(v, xs):
-        c_row, imp_row, j_idx = xs
-        # the joint's arithmetic runs once, materialised; writing the bodies back is a cheap select
-        if c_layout[1] is None:  # one scene: nothing to vectorise, fewer kernels win
-            va, vb, (lx, ly, angular, motor, lower, upper) = joint_body((v, c_row, imp_row))
-        else:
-            va, vb, (lx, ly, angular, motor, lower, upper) = computed_once(joint_body, j_idx, (v, c_row, imp_row))
-        cj = _unpack_fields(c_row, c_layout)
-        sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
-        return _write(v, sel_a, sel_b, va, vb), JointImpulses(jnp.stack([lx, ly]), angular, motor, lower, upper)
-
     if c.active.shape[0] == 0:
         return imp, v
+    size = v[0].shape[0]
+    geometry = _joint_geometry(c, dp)
     (c_packed, c_layout), (imp_packed, imp_layout) = _scan_inputs(c), _scan_inputs(imp)
-    v, new_imp = jax.lax.scan(one, v, (c_packed, imp_packed, jnp.arange(c.active.shape[0])))
+    g_packed, g_layout = _scan_inputs(geometry)
+    batched = c_layout[1] is not None
+
+    def angular(args):
+        cj, ij, g, wa, wb = args
+        return _angular_rows(cj, ij, g, wa, wb, soft, use_bias, inv_h)
+
+    def point(args):
+        cj, linear, g, va, vb = args
+        return _point_row(cj, linear, g, va, vb, soft, use_bias)
+
+    def one(v, xs):
+        c_row, imp_row, g_row, j_idx = xs
+        cj, ij, g = _unpack_fields(c_row, c_layout), _unpack_fields(imp_row, imp_layout), _unpack_fields(g_row, g_layout)
+        sel_a, sel_b = _selector(cj.index_a, size), _selector(cj.index_b, size)
+        va, vb = _read(v, sel_a), _read(v, sel_b)
+        if batched:
+            # each stage runs once, materialised: fused, every velocity and impulse it
+            # feeds would re-run the whole chain per element (see barrier.py)
+            wa, wb, (angular_imp, motor, lower, upper) = computed_once(angular, j_idx, (cj, ij, g, va[2], vb[2]))
+            va, vb, (lx, ly) = computed_once(point, j_idx, (cj, ij.linear, g, (va[0], va[1], wa), (vb[0], vb[1], wb)))
+        else:  # one scene: nothing to vectorise, fewer kernels win
+            wa, wb, (angular_imp, motor, lower, upper) = angular((cj, ij, g, va[2], vb[2]))
+            va, vb, (lx, ly) = point((cj, ij.linear, g, (va[0], va[1], wa), (vb[0], vb[1], wb)))
+        return _write(v, sel_a, sel_b, va, vb), JointImpulses(jnp.stack([lx, ly]), angular_imp, motor, lower, upper)
+
+    v, new_imp = jax.lax.scan(one, v, (c_packed, imp_packed, g_packed, jnp.arange(c.active.shape[0])))
     return new_imp, v
