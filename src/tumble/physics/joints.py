@@ -328,10 +328,13 @@ def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness,
     if c.active.shape[0] == 0:
         return imp, v
     size = v[0].shape[0]
-    geometry = _joint_geometry(c, dp)
     (c_packed, c_layout), (imp_packed, imp_layout) = _scan_inputs(c), _scan_inputs(imp)
-    g_packed, g_layout = _scan_inputs(geometry)
     batched = c_layout[1] is not None
+    if batched:  # materialised once: each field would re-read the bodies and re-rotate the anchors
+        geometry = computed_once(lambda args: _joint_geometry(*args), jnp.asarray(use_bias, jnp.int32), (c, dp))
+    else:
+        geometry = _joint_geometry(c, dp)
+    g_packed, g_layout = _scan_inputs(geometry)
 
     def angular(args):
         cj, ij, g, wa, wb = args
