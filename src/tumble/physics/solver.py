@@ -124,9 +124,10 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         pair_packed = _pack(pair_c)
         wall_packed = _pack(_without_body_a(wall_c))
         # seats [first, half) meet seats [half, n_seats - first) reversed; the bye's two seats sit out
-        lo = lambda x: x[first:half]  # noqa: E731
-        hi = lambda x: x[half:n_seats - first][::-1]  # noqa: E731
-        rotate = lambda x: jnp.concatenate([x[:1], x[-1:], x[1:-1]])  # noqa: E731
+        # seats are axis 1 of the packed [3, seats, ...] velocities
+        lo = lambda x: x[:, first:half]  # noqa: E731
+        hi = lambda x: x[:, half:n_seats - first][:, ::-1]  # noqa: E731
+        rotate = lambda x: jnp.concatenate([x[:, :1], x[:, -1:], x[:, 1:-1]], axis=1)  # noqa: E731
 
         def over_rounds(v, dp, imp_pairs, lane_fn, packed):
             """Apply ``lane_fn(constraints, impulses, va, vb, dpa, dpb)`` round by round.
@@ -146,12 +147,11 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
             def round_body(args):
                 v_seat, c_r, imp_r, dp_r, swap = args
-                swap = _expand(swap, lo(v_seat[0]))
-                pick_a = lambda x: jnp.where(swap, hi(x), lo(x))  # noqa: E731
-                pick_b = lambda x: jnp.where(swap, lo(x), hi(x))  # noqa: E731
+                swap = _expand(swap, lo(v_seat)[0])
+                va, vb = jnp.where(swap, hi(v_seat), lo(v_seat)), jnp.where(swap, lo(v_seat), hi(v_seat))
                 dpa, dpb = tuple(dp_r[i] for i in range(3)), tuple(dp_r[i] for i in range(3, 6))
                 imp_r, va, vb = lane_fn(_unpack(c_r, packed[1]), _unpack(imp_r, imp_def),
-                                        tuple(map(pick_a, v_seat)), tuple(map(pick_b, v_seat)), dpa, dpb)
+                                        tuple(va[i] for i in range(3)), tuple(vb[i] for i in range(3)), dpa, dpb)
                 return va, vb, tuple(jax.tree_util.tree_leaves(imp_r))
 
             def one_round(v_seat, xs):
@@ -160,20 +160,18 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 # into it would re-run the lane chain per output element, unvectorised
                 va, vb, imp_r = computed_once(round_body, r_idx, (v_seat, c_r, imp_r, dp_r, swap))
                 swap = _expand(swap, va[0])
-                v_seat = tuple(
-                    rotate(jnp.concatenate([x[:first], jnp.where(swap, xb, xa), jnp.where(swap, xa, xb)[::-1],
-                                            x[n_seats - first:]]))
-                    for x, xa, xb in zip(v_seat, va, vb)
-                )
+                va, vb = jnp.stack(va), jnp.stack(vb)
+                v_seat = rotate(jnp.concatenate([v_seat[:, :first], jnp.where(swap, vb, va),
+                                                 jnp.where(swap, va, vb)[:, ::-1], v_seat[:, n_seats - first:]], axis=1))
                 return v_seat, jnp.stack(imp_r)
 
-            v_seat = tuple(x[sched.seats] for x in v)
+            v_seat = jnp.stack([x[sched.seats] for x in v])
             xs = (packed[0], imp_packed, dp_lanes, jnp.asarray(swapped), jnp.arange(rounds))
             v_seat, imp_packed = jax.lax.scan(one_round, v_seat, xs)
             imp_pairs = _unpack(imp_packed, imp_def, axis=1)
             if n_seats == n + 1:  # the ground slot was seated as the bye
-                return tuple(x[seat_of_body] for x in v_seat), imp_pairs
-            return tuple(jnp.concatenate([x[seat_of_body], g[-1:]]) for x, g in zip(v_seat, v)), imp_pairs
+                return tuple(v_seat[i][seat_of_body] for i in range(3)), imp_pairs
+            return tuple(jnp.concatenate([v_seat[i][seat_of_body], g[-1:]]) for i, g in enumerate(v)), imp_pairs
 
         def over_walls(v, imp_walls, wall_fn, packed):
             """Apply ``wall_fn(constraints, impulses, v_bodies)`` wall by wall (all bodies at once).
