@@ -83,15 +83,32 @@ def _unpack(packed: jax.Array, treedef, axis: int = 0):
         treedef, [jax.lax.index_in_dim(packed, i, axis, keepdims=False) for i in range(n_fields)])
 
 
-def _without_body_a(c: ContactConstraints) -> ContactConstraints:
-    """Wall constraints minus the wall's own (always zero) fields, so they are not streamed every pass."""
-    return c._replace(arm_a=None, ma=None, ia=None)
+class WallConstants(NamedTuple):
+    """What wall constraints share: each wall's normal [4, ...] and the bodies' inverse mass and inertia [N, ...]."""
+
+    nx: jax.Array
+    ny: jax.Array
+    mb: jax.Array
+    ib: jax.Array
 
 
-def _with_static_body_a(c: ContactConstraints) -> ContactConstraints:
-    """Inverse of ``_without_body_a``: the wall is static, its fields zero."""
-    zero = jnp.zeros_like(c.nx)
-    return c._replace(arm_a=(zero,) * 4, ma=zero, ia=zero)
+def _split_wall_constraints(c: ContactConstraints) -> tuple[ContactConstraints, WallConstants]:
+    """Wall constraints [4, N] minus what is the same along an axis, which is kept once in ``WallConstants``.
+
+    A wall's normal is the same for every body, a body's masses are the same
+    against every wall, and a wall is static (zero masses and arms on its
+    side, always the stiff softness).  The per-wall block that every pass
+    streams through memory shrinks from 22 fields to 11.
+    """
+    shared = WallConstants(c.nx[:, 0], c.ny[:, 0], c.mb[0], c.ib[0])
+    return c._replace(arm_a=None, ma=None, ia=None, nx=None, ny=None, stiff=None, mb=None, ib=None), shared
+
+
+def _wall_constraints(c: ContactConstraints, nx, ny, shared: WallConstants) -> ContactConstraints:
+    """Inverse of ``_split_wall_constraints`` for one wall, whose normal is ``(nx, ny)``."""
+    zero = jnp.zeros_like(c.friction)
+    return c._replace(arm_a=(zero,) * 4, ma=zero, ia=zero, nx=nx + zero, ny=ny + zero, stiff=zero + 1.0,
+                      mb=shared.mb, ib=shared.ib)
 
 
 def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
@@ -122,7 +139,9 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         h = k.h
         inv_h = 1.0 / h
         pair_packed = _pack(pair_c)
-        wall_packed = _pack(_without_body_a(wall_c))
+        wall_varying, wall_shared = _split_wall_constraints(wall_c)
+        wall_packed = _pack((wall_varying, None))
+        wall_normals = jnp.stack([wall_shared.nx, wall_shared.ny], axis=1)  # [4, 2, ...]
         # seats [first, half) meet seats [half, n_seats - first) reversed; the bye's two seats sit out
         # seats are axis 1 of the packed [3, seats, ...] velocities
         lo = lambda x: x[:, first:half]  # noqa: E731
@@ -174,23 +193,27 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             return tuple(jnp.concatenate([v_seat[i][seat_of_body], g[-1:]]) for i, g in enumerate(v)), imp_pairs
 
         def over_walls(v, imp_walls, wall_fn, packed):
-            """Apply ``wall_fn(constraints, impulses, v_bodies)`` wall by wall (all bodies at once).
+            """Apply ``wall_fn((constraints, extra), impulses, v_bodies)`` wall by wall (all bodies at once).
 
-            ``packed`` is ``_pack`` of the constraints (any pytree over [walls, bodies]).
+            ``packed`` is ``_pack((varying, extra))``: the split constraints (see
+            ``_split_wall_constraints``), which reach ``wall_fn`` whole, and any
+            other pytree over [walls, bodies].
             """
             imp_packed, imp_def = _pack(imp_walls)
 
             def wall_body(args):
-                vb, c_w, imp_w = args
-                imp_w, vb = wall_fn(_unpack(c_w, packed[1]), _unpack(imp_w, imp_def), vb)
+                vb, c_w, normal_w, imp_w = args
+                varying, extra = _unpack(c_w, packed[1])
+                c_w = (_wall_constraints(varying, normal_w[0], normal_w[1], wall_shared), extra)
+                imp_w, vb = wall_fn(c_w, _unpack(imp_w, imp_def), vb)
                 return vb, tuple(jax.tree_util.tree_leaves(imp_w))
 
             def one_wall(vb, xs):
-                c_w, imp_w, w_idx = xs
-                vb, imp_w = computed_once(wall_body, w_idx, (vb, c_w, imp_w))
+                c_w, normal_w, imp_w, w_idx = xs
+                vb, imp_w = computed_once(wall_body, w_idx, (vb, c_w, normal_w, imp_w))
                 return vb, jnp.stack(imp_w)
 
-            xs = (packed[0], imp_packed, jnp.arange(N_WALLS))
+            xs = (packed[0], wall_normals, imp_packed, jnp.arange(N_WALLS))
             vb, imp_packed = jax.lax.scan(one_wall, tuple(x[:n] for x in v), xs)
             imp_walls = _unpack(imp_packed, imp_def, axis=1)
             return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
@@ -202,7 +225,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             dp_n = tuple(x[:n] for x in dp)
 
             def wall_fn(c_w, imp_w, vb):
-                imp_w, _, vb = solve_contacts(_with_static_body_a(c_w), imp_w, zero_n, vb, zero_n, dp_n, use_bias,
+                imp_w, _, vb = solve_contacts(c_w[0], imp_w, zero_n, vb, zero_n, dp_n, use_bias,
                                               inv_h, k.max_push, k.contact_soft, k.static_soft)
                 return imp_w, vb
 
@@ -266,14 +289,14 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
         def bounce_wall(c_w, imp_w, vb):
             c_w, bc = c_w
-            imp_w, _, vb = apply_restitution(_with_static_body_a(c_w), bc, imp_w, zero_n, vb, k.restitution_threshold)
+            imp_w, _, vb = apply_restitution(c_w, bc, imp_w, zero_n, vb, k.restitution_threshold)
             return imp_w, vb
 
         def bounce_lane(c_r, imp_r, va, vb, dpa, dpb):
             c_r, bc = c_r
             return apply_restitution(c_r, bc, imp_r, va, vb, k.restitution_threshold)
 
-        v, wall_final = over_walls(v, imps.walls, bounce_wall, _pack((_without_body_a(wall_c), wall_bounce)))
+        v, wall_final = over_walls(v, imps.walls, bounce_wall, _pack((wall_varying, wall_bounce)))
         v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, _pack((pair_c, pair_bounce)))
         return v, dp, Impulses(pair_final, wall_final, imps.joints)
 
