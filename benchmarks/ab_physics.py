@@ -49,23 +49,11 @@ def export_old(rev: str, into: Path) -> None:
 
 def timed_rollout(package: str, size: str, batch: int, steps: int):
     """Compile ``jit(scan(vmap(step), steps))`` with ``package``; returns a function timing one call."""
-    bench = importlib.import_module(package + ".bench.physics")
-    physics = importlib.import_module(package + ".physics")
-    variants = [bench.kinetix_sized_scene(size, s) for s in range(min(batch, 8))]
-    params = variants[0][1].as_arrays().replace(substeps=variants[0][1].substeps)
-    scenes = physics.stack_scenes([variants[i % len(variants)][0] for i in range(batch)])
-    cap = bench.SIZES[size]
-    key = jax.random.PRNGKey(0)
-    motor = jax.random.uniform(key, (steps, batch, cap.n_joints), minval=-1.0, maxval=1.0)
-    thrust = jax.random.uniform(jax.random.fold_in(key, 1), (steps, batch, cap.n_thrusters))
+    from tumble.bench.physics import batch_rollout
 
-    @jax.jit
-    def run(s, motor, thrust):
-        def body(s, u):
-            return jax.vmap(lambda sc, m, t: physics.step(sc, physics.Controls(m, t), params)[0])(s, *u), None
-
-        return jax.lax.scan(body, s, (motor, thrust))[0]
-
+    engine = importlib.import_module(package + ".physics")
+    scenes_from = importlib.import_module(package + ".bench.physics")
+    run, scenes, motor, thrust = batch_rollout(size, batch, steps, engine, scenes_from)
     t0 = time.perf_counter()
     compiled = run.lower(scenes, motor, thrust).compile()
     compile_s = time.perf_counter() - t0

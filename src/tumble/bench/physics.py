@@ -21,7 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tumble.physics import Capacity, Controls, SceneBuilder, simulate, stack_scenes, step
+import tumble.physics
+from tumble.physics import Capacity, Controls, SceneBuilder, simulate, step
 
 SIZES = {  # (polygons, circles, joints, thrusters) outside the boundary
     "s": Capacity(1, 2, 1, 1, 4),
@@ -76,11 +77,20 @@ def kinetix_sized_scene(size: str, seed: int = 0):
     return scene, params
 
 
-def _time_batch(size: str, batch: int, steps: int, repeats: int) -> dict:
-    variants = [kinetix_sized_scene(size, seed) for seed in range(min(batch, 8))]
+def batch_rollout(size: str, batch: int, steps: int, engine=None, scenes_from=None):
+    """``(run, scenes, motor, thrust)``: ``run = jit(scan(vmap(step), steps))`` over ``batch`` M-style scenes.
+
+    Random controls per step; the scenes cycle through 8 seeded variants.
+    ``engine`` (a module with ``step``, ``Controls`` and ``stack_scenes``) and
+    ``scenes_from`` (one with ``kinetix_sized_scene`` and ``SIZES``) default
+    to this package's; ``benchmarks/ab_physics.py`` passes an older revision's.
+    """
+    engine = engine or tumble.physics
+    scenes_from = scenes_from or sys.modules[__name__]
+    variants = [scenes_from.kinetix_sized_scene(size, seed) for seed in range(min(batch, 8))]
     params = variants[0][1].as_arrays().replace(substeps=variants[0][1].substeps)
-    scenes = stack_scenes([variants[i % len(variants)][0] for i in range(batch)])
-    cap = SIZES[size]
+    scenes = engine.stack_scenes([variants[i % len(variants)][0] for i in range(batch)])
+    cap = scenes_from.SIZES[size]
     key = jax.random.PRNGKey(0)
     motor = jax.random.uniform(key, (steps, batch, cap.n_joints), minval=-1.0, maxval=1.0)
     thrust = jax.random.uniform(jax.random.fold_in(key, 1), (steps, batch, cap.n_thrusters))
@@ -88,10 +98,15 @@ def _time_batch(size: str, batch: int, steps: int, repeats: int) -> dict:
     @jax.jit
     def run(s, motor, thrust):
         def body(s, u):
-            return jax.vmap(lambda sc, m, t: step(sc, Controls(m, t), params)[0])(s, *u), None
+            return jax.vmap(lambda sc, m, t: engine.step(sc, engine.Controls(m, t), params)[0])(s, *u), None
 
         return jax.lax.scan(body, s, (motor, thrust))[0]
 
+    return run, scenes, motor, thrust
+
+
+def _time_batch(size: str, batch: int, steps: int, repeats: int) -> dict:
+    run, scenes, motor, thrust = batch_rollout(size, batch, steps)
     t0 = time.perf_counter()
     out = jax.block_until_ready(run(scenes, motor, thrust))
     compile_s = time.perf_counter() - t0
