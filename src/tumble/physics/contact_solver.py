@@ -154,40 +154,57 @@ def warm_start_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb
     return _apply_rows(c, va, vb, {0: imp.normal[0], 1: imp.normal[1], 2: imp.tangent[0], 3: imp.tangent[1]})
 
 
-def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel, dpa: Vel, dpb: Vel,
-                   use_bias: jax.Array, inv_h: jax.Array, max_push: jax.Array, soft: Softness, static_soft: Softness):
-    """One pass over the lanes' rows: the two normal points (as a block when possible), then friction.
+class WallConstraints(NamedTuple):
+    """Per-step constants of body-against-wall contacts, [walls, bodies].
 
-    The current separation is the step-start separation moved by the bodies'
-    displacements since (linearised in the rotation).  A positive separation
-    is a speculative contact: it only stops the bodies from closing more
-    than the gap within one substep.  ``use_bias`` (a traced bool) selects
-    the solve pass (soft position correction) or the relax pass (none).
-    Contacts with a static body use ``static_soft``, the others ``soft``.
+    A wall is static and its normal is a constant of the program, so next to
+    :class:`ContactConstraints` this drops the normal, wall-side arms and
+    masses and the softness flag; the bodies' inverse masses are passed once
+    per body instead of once per wall.
     """
-    k = _coupling(c.ma, c.ia, c.mb, c.ib, c.arm_a, c.arm_b)
-    stiff = c.stiff > 0.5
-    bias_rate = jnp.where(stiff, static_soft.bias_rate, soft.bias_rate)
-    soft_mass = jnp.where(stiff, static_soft.mass_scale, soft.mass_scale)
-    soft_impulse = jnp.where(stiff, static_soft.impulse_scale, soft.impulse_scale)
-    u = _row_velocities(c, va, vb, range(N_ROWS))
-    moved = (dpb[0] - dpa[0]) * c.nx + (dpb[1] - dpa[1]) * c.ny
+
+    arm_b: Rows
+    row_mass: Rows
+    separation: tuple[jax.Array, jax.Array]
+    friction: jax.Array
+
+
+def wall_constraints(c: ContactConstraints) -> WallConstraints:
+    """The fields of ``c`` (prepared with a static wall as body A) that a wall solve reads."""
+    return WallConstraints(c.arm_b, c.row_mass, c.separation, c.friction)
+
+
+def _targets(separation_now, u, use_bias, inv_h, max_push, soft: Softness):
+    """Per normal point: the velocity error to remove and the soft mass and impulse scales.
+
+    A positive current separation is a speculative contact: it only stops
+    the bodies from closing more than the gap within one substep.  The relax
+    pass (``use_bias`` false) removes the velocity error rigidly.
+    """
     target, mass_scale, impulse_scale = [], [], []
     for p in range(2):
-        s = c.separation[p] + moved + dpb[2] * c.arm_b[p] - dpa[2] * c.arm_a[p]
+        s = separation_now[p]
         speculative = s > 0.0
-        soft_bias = jnp.where(use_bias, jnp.maximum(bias_rate * s, -max_push), 0.0)
-        target.append(u[p] + jnp.where(speculative, s * inv_h, soft_bias))  # velocity error to remove
+        soft_bias = jnp.where(use_bias, jnp.maximum(soft.bias_rate * s, -max_push), 0.0)
+        target.append(u[p] + jnp.where(speculative, s * inv_h, soft_bias))
         rigid = speculative | ~use_bias
-        mass_scale.append(jnp.where(rigid, 1.0, soft_mass))
-        impulse_scale.append(jnp.where(rigid, 0.0, soft_impulse))
+        mass_scale.append(jnp.where(rigid, 1.0, soft.mass_scale))
+        impulse_scale.append(jnp.where(rigid, 0.0, soft.impulse_scale))
+    return target, mass_scale, impulse_scale
 
+
+def _solve_rows(imp: ContactImpulses, u, k, target, mass_scale, impulse_scale, row_mass: Rows, friction):
+    """One Gauss-Seidel sweep over a lane's rows: the two normal points (as a block when possible), then friction.
+
+    ``u`` are the rows' current relative velocities and ``k`` the lane's
+    Delassus matrix.  Returns the new impulses and each row's impulse change.
+    """
     # one point after the other (Gauss-Seidel) ...
     seq = []
     err = list(target)
     for p in range(2):
         old = imp.normal[p]
-        new = jnp.maximum(old - c.row_mass[p] * mass_scale[p] * err[p] - impulse_scale[p] * old, 0.0)
+        new = jnp.maximum(old - row_mass[p] * mass_scale[p] * err[p] - impulse_scale[p] * old, 0.0)
         seq.append(new)
         err[1] = err[1] + k[1, p] * (new - old)
     # ... or both at once (2x2 block, as Box2D v2), when both push and the pair is well
@@ -195,7 +212,7 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
     # impact does not set the bodies spinning
     k00, k01, k11 = k[0, 0], k[0, 1], k[1, 1]
     det = k00 * k11 - k01 * k01
-    conditioned = (c.row_mass[0] > 0.0) & (c.row_mass[1] > 0.0) & (det > 1e-3 * k00 * k11)
+    conditioned = (row_mass[0] > 0.0) & (row_mass[1] > 0.0) & (det > 1e-3 * k00 * k11)
     inv_det = jnp.where(conditioned, 1.0 / jnp.where(conditioned, det, 1.0), 0.0)
     x0 = (k11 * target[0] - k01 * target[1]) * inv_det
     x1 = (k00 * target[1] - k01 * target[0]) * inv_det
@@ -210,38 +227,126 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
     for p in range(2):
         r = 2 + p
         old = imp.tangent[p]
-        limit = c.friction * normal[p]
-        new = jnp.clip(old - c.row_mass[r] * u[r], -limit, limit)
+        limit = friction * normal[p]
+        new = jnp.clip(old - row_mass[r] * u[r], -limit, limit)
         d = new - old
         tangent.append(new)
         delta[r] = d
         u = [u[q] + k[q, r] * d for q in range(N_ROWS)]
-    va, vb = _apply_rows(c, va, vb, delta)
-    return ContactImpulses(tuple(normal), tuple(tangent), tuple(max_normal)), va, vb
+    return ContactImpulses(tuple(normal), tuple(tangent), tuple(max_normal)), delta
 
 
-def apply_restitution(c: ContactConstraints, bc: BounceConstants, imp: ContactImpulses, va: Vel, vb: Vel, threshold):
-    """Bounce: drive the normal speed of impacting points to ``-e`` times the approach speed."""
+def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel, dpa: Vel, dpb: Vel,
+                   use_bias: jax.Array, inv_h: jax.Array, max_push: jax.Array, soft: Softness, static_soft: Softness):
+    """One pass over the lanes' rows: the two normal points (as a block when possible), then friction.
+
+    The current separation is the step-start separation moved by the bodies'
+    displacements since (linearised in the rotation).  ``use_bias`` (a
+    traced bool) selects the solve pass (soft position correction) or the
+    relax pass (none).  Contacts with a static body use ``static_soft``,
+    the others ``soft``.
+    """
     k = _coupling(c.ma, c.ia, c.mb, c.ib, c.arm_a, c.arm_b)
-    u = _row_velocities(c, va, vb, (0, 1))
+    stiff = c.stiff > 0.5
+    lane_soft = Softness(*(jnp.where(stiff, x, y) for x, y in zip(static_soft, soft)))
+    u = _row_velocities(c, va, vb, range(N_ROWS))
+    moved = (dpb[0] - dpa[0]) * c.nx + (dpb[1] - dpa[1]) * c.ny
+    now = [c.separation[p] + moved + dpb[2] * c.arm_b[p] - dpa[2] * c.arm_a[p] for p in range(2)]
+    target, mass_scale, impulse_scale = _targets(now, u, use_bias, inv_h, max_push, lane_soft)
+    imp, delta = _solve_rows(imp, u, k, target, mass_scale, impulse_scale, c.row_mass, c.friction)
+    va, vb = _apply_rows(c, va, vb, delta)
+    return imp, va, vb
+
+
+def _wall_rows(normal: tuple[float, float]):
+    """Each row's direction for a wall whose (constant) normal is ``normal``: rows 0-1 normal, 2-3 tangent."""
+    nx, ny = normal
+    tangent = (ny, -nx if not isinstance(nx, float) else (0.0 if nx == 0.0 else -nx))
+    return [(nx, ny), (nx, ny), tangent, tangent]
+
+
+def _is_constant(d, value: float) -> bool:
+    return isinstance(d, float) and d == value
+
+
+def _scaled(x, d):
+    """``x * d``, without multiplying by a constant 1 or -1."""
+    return x if _is_constant(d, 1.0) else -x if _is_constant(d, -1.0) else x * d
+
+
+def _along(x, y, direction):
+    """``x * dx + y * dy``, skipping constant zero components (axis-aligned walls)."""
+    terms = [_scaled(v, d) for v, d in zip((x, y), direction) if not _is_constant(d, 0.0)]
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+
+def _wall_system(c: WallConstraints, normal, vb: Vel, mb, ib):
+    """Row directions, relative velocities and Delassus matrix of body B against a static wall."""
+    rows = _wall_rows(normal)
+    u = [_along(vb[0], vb[1], d) + vb[2] * c.arm_b[r] for r, d in enumerate(rows)]
+    k = {}
+    for p in range(N_ROWS):
+        for q in range(p, N_ROWS):
+            angular = ib * c.arm_b[p] * c.arm_b[q]
+            k[p, q] = k[q, p] = mb + angular if (p < 2) == (q < 2) else angular
+    return rows, u, k
+
+
+def _apply_wall_rows(rows, c: WallConstraints, vb: Vel, mb, ib, delta) -> Vel:
+    """Apply row impulses to bodies B (a wall does not move)."""
+    out = []
+    for axis in (0, 1):
+        terms = [_scaled(delta[r], rows[r][axis]) for r in delta if not _is_constant(rows[r][axis], 0.0)]
+        out.append(vb[axis] + mb * sum(terms[1:], terms[0]) if terms else vb[axis])
+    return out[0], out[1], vb[2] + ib * sum(delta[r] * c.arm_b[r] for r in delta)
+
+
+def solve_wall_contacts(c: WallConstraints, normal: tuple[float, float], imp: ContactImpulses, vb: Vel, dpb: Vel,
+                        mb, ib, use_bias: jax.Array, inv_h: jax.Array, max_push: jax.Array, static_soft: Softness):
+    """``solve_contacts`` for bodies B against one static wall with a constant normal: returns ``(impulses, vb)``."""
+    rows, u, k = _wall_system(c, normal, vb, mb, ib)
+    moved = _along(dpb[0], dpb[1], normal)
+    now = [c.separation[p] + moved + dpb[2] * c.arm_b[p] for p in range(2)]
+    target, mass_scale, impulse_scale = _targets(now, u, use_bias, inv_h, max_push, static_soft)
+    imp, delta = _solve_rows(imp, u, k, target, mass_scale, impulse_scale, c.row_mass, c.friction)
+    return imp, _apply_wall_rows(rows, c, vb, mb, ib, delta)
+
+
+def _bounce_rows(imp: ContactImpulses, u, k, bc: BounceConstants, row_mass: Rows, threshold):
+    """Restitution on a lane's normal points; returns the new normal impulses and their changes."""
     bounce = [(bc.relative_velocity[p] < -threshold) & (imp.max_normal[p] > 0.0) & (bc.restitution > 0.0) for p in (0, 1)]
     target = [u[p] + bc.restitution * bc.relative_velocity[p] for p in (0, 1)]
     seq = []
     for p in range(2):
         old = imp.normal[p]
-        new = jnp.where(bounce[p], jnp.maximum(old - c.row_mass[p] * target[p], 0.0), old)
+        new = jnp.where(bounce[p], jnp.maximum(old - row_mass[p] * target[p], 0.0), old)
         seq.append(new)
         target[1] = target[1] + k[1, p] * (new - old)
     # both points bouncing together: solve them as a block so that symmetric points stay symmetric
     target = [u[p] + bc.restitution * bc.relative_velocity[p] for p in (0, 1)]
     k00, k01, k11 = k[0, 0], k[0, 1], k[1, 1]
     det = k00 * k11 - k01 * k01
-    conditioned = bounce[0] & bounce[1] & (c.row_mass[0] > 0.0) & (c.row_mass[1] > 0.0) & (det > 1e-3 * k00 * k11)
+    conditioned = bounce[0] & bounce[1] & (row_mass[0] > 0.0) & (row_mass[1] > 0.0) & (det > 1e-3 * k00 * k11)
     inv_det = jnp.where(conditioned, 1.0 / jnp.where(conditioned, det, 1.0), 0.0)
     block = [imp.normal[0] - (k11 * target[0] - k01 * target[1]) * inv_det,
              imp.normal[1] - (k00 * target[1] - k01 * target[0]) * inv_det]
     use_block = conditioned & (block[0] >= 0.0) & (block[1] >= 0.0)
     normal = [jnp.where(use_block, block[p], seq[p]) for p in range(2)]
-    delta = {p: normal[p] - imp.normal[p] for p in range(2)}
+    return imp._replace(normal=tuple(normal)), {p: normal[p] - imp.normal[p] for p in range(2)}
+
+
+def apply_restitution(c: ContactConstraints, bc: BounceConstants, imp: ContactImpulses, va: Vel, vb: Vel, threshold):
+    """Bounce: drive the normal speed of impacting points to ``-e`` times the approach speed."""
+    k = _coupling(c.ma, c.ia, c.mb, c.ib, c.arm_a, c.arm_b)
+    u = _row_velocities(c, va, vb, (0, 1))
+    imp, delta = _bounce_rows(imp, u, k, bc, c.row_mass, threshold)
     va, vb = _apply_rows(c, va, vb, delta)
-    return imp._replace(normal=tuple(normal)), va, vb
+    return imp, va, vb
+
+
+def apply_wall_restitution(c: WallConstraints, normal: tuple[float, float], bc: BounceConstants, imp: ContactImpulses,
+                           vb: Vel, mb, ib, threshold):
+    """``apply_restitution`` for bodies B against one static wall with a constant normal: returns ``(impulses, vb)``."""
+    rows, u, k = _wall_system(c, normal, vb, mb, ib)
+    imp, delta = _bounce_rows(imp, u, k, bc, c.row_mass, threshold)
+    return imp, _apply_wall_rows(rows, c, vb, mb, ib, delta)

@@ -29,6 +29,8 @@ MAX_VERTICES = 8
 # world boundary walls, in this order
 FLOOR, LEFT_WALL, RIGHT_WALL, CEILING = 0, 1, 2, 3
 N_WALLS = 4
+# each wall's inward unit normal: a body is inside when dot(n, x) >= the wall's offset
+WALL_NORMALS = ((0.0, 1.0), (1.0, 0.0), (-1.0, 0.0), (0.0, -1.0))
 
 
 @dataclasses.dataclass(frozen=True)

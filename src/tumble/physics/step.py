@@ -34,7 +34,7 @@ from tumble.physics.contact_solver import (
 from tumble.physics.filtering import category_allows, excluded_pairs
 from tumble.physics.joints import prepare_joints
 from tumble.physics.params import Controls, SimParams
-from tumble.physics.scene import N_WALLS, ContactCache, Scene
+from tumble.physics.scene import N_WALLS, WALL_NORMALS, ContactCache, Scene
 from tumble.physics.schedule import (
     PAIR_CIRCLE_CIRCLE,
     PAIR_POLYGON_CIRCLE,
@@ -45,8 +45,7 @@ from tumble.physics.schedule import (
 from tumble.physics.softness import make_softness
 from tumble.physics.solver import Impulses, SolverConstants, solve_velocities
 
-# inward normals and offsets of the boundary half-planes dot(n, x) >= offset * sign
-_WALL_NORMALS = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0], [0.0, -1.0]], np.float32)
+# the boundary half-planes are dot(n, x) >= offset * sign (normals in scene.WALL_NORMALS)
 _WALL_SIGNS = np.array([1.0, 1.0, -1.0, -1.0], np.float32)
 WALL_CATEGORY = 1  # the boundary collides with bodies whose mask has this bit
 
@@ -107,7 +106,7 @@ def _wall_manifolds(scene: Scene, margin: jax.Array) -> mf.Manifold:
     """Manifolds of every body against each wall, [4, N]."""
     pos, ang = scene.state.position, scene.state.angle
     p = scene.capacity.n_polygons
-    normals = jnp.asarray(_WALL_NORMALS)
+    normals = jnp.asarray(WALL_NORMALS, jnp.float32)
     offsets = scene.boundary.position * _WALL_SIGNS
     parts = []
     if p:
