@@ -80,3 +80,21 @@ def test_wall_restitution_equals_the_two_body_restitution(wall):
     np.testing.assert_allclose(np.array(special), np.array(general), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.array(v_special), np.array(v_general), rtol=1e-5, atol=1e-6)
     assert not np.allclose(np.array(general.normal), np.array(pushed.normal))  # it bounced
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_a_contact_without_mass_or_impulse_changes_nothing(use_bias):
+    """The solver skips rounds and walls whose rows have no mass and no impulse: that must be exact."""
+    c, _, vb, mb, ib = _box_against(0)
+    c = c._replace(row_mass=(jnp.float32(0.0),) * 4)  # as prepared for points that are not live
+    zero2 = (jnp.float32(0.0), jnp.float32(0.0))
+    none = ContactImpulses(zero2, zero2, zero2)
+    va = (jnp.float32(0.3), jnp.float32(-0.2), jnp.float32(1.0))
+    dp = (jnp.float32(0.001), jnp.float32(-0.002), jnp.float32(0.003))
+    soft = make_softness(jnp.float32(30.0), jnp.float32(10.0), H)
+    args = (jnp.bool_(use_bias), jnp.float32(1 / H), jnp.float32(3.0))
+    imp, va_out, vb_out = solve_contacts(c._replace(ma=mb, ia=ib), none, va, vb, dp, dp, *args, soft, soft)
+    assert np.array_equal(np.array(imp), np.array(none))
+    assert np.array_equal(np.array(va_out), np.array(va)) and np.array_equal(np.array(vb_out), np.array(vb))
+    imp, vb_out = solve_wall_contacts(wall_constraints(c), WALL_NORMALS[0], none, vb, dp, mb, ib, *args, soft)
+    assert np.array_equal(np.array(imp), np.array(none)) and np.array_equal(np.array(vb_out), np.array(vb))

@@ -7,7 +7,9 @@ fused chain is evaluated once per output: several times the arithmetic, and
 slow compiles.  Running the chain as the branch of a conditional makes XLA
 materialise its outputs once.  The predicate must be a traced value XLA
 cannot constant-fold (a loop index), and not batched, so that ``vmap``
-keeps the conditional.
+keeps the conditional.  The solver's rounds and walls use a conditional with
+a real predicate instead (skip the region when none of its contacts is
+live), which materialises the outputs the same way.
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ gain, slower compiles).
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tumble.physics.barrier import computed_once
 from tumble.physics.contact_solver import (
     BounceConstants,
     ContactConstraints,
@@ -85,6 +85,13 @@ def _unpack(packed: jax.Array, treedef, axis: int = 0):
         treedef, [jax.lax.index_in_dim(packed, i, axis, keepdims=False) for i in range(n_fields)])
 
 
+def _any_live(row_mass, imp: ContactImpulses) -> jax.Array:
+    """Per entry of the leading axis (a round, a wall): whether any of its contact rows has mass or an impulse."""
+    rows = [x != 0.0 for x in (*row_mass, *imp.normal, *imp.tangent)]
+    live = functools.reduce(jnp.logical_or, rows)
+    return jnp.any(live.reshape(live.shape[0], -1), axis=1)
+
+
 def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
     """``mask`` with trailing unit axes so that it broadcasts against ``like``."""
     return mask.reshape(mask.shape + (1,) * (like.ndim - mask.ndim))
@@ -92,7 +99,7 @@ def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
 
 def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
     """The solver for ``n`` bodies and schedule ``sched``, on arrays with any trailing axes."""
-    rounds, lanes = sched.rounds, sched.lanes
+    lanes = sched.lanes
     a_idx, b_idx = sched.body_a, sched.body_b
     n_seats = sched.seats.size
     half, first = n_seats // 2, sched.first_seat  # seat 0 is the bye's ground slot when first == 1
@@ -115,8 +122,11 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         pair_packed = _pack(pair_c)
         walls = wall_constraints(wall_c)
         wall_mb, wall_ib = wall_c.mb[0], wall_c.ib[0]  # a body's masses are the same against every wall
-        # the wall regions' predicate: a value XLA cannot constant-fold (see barrier.py)
-        region_token = jax.lax.optimization_barrier(jnp.int32(0))
+        # A round or a wall with no live contact row (no mass, no warm-start impulse) would
+        # change nothing on any pass of the step: its region is skipped.  For one scene that
+        # is most of them; the conditional also materialises the region (see barrier.py).
+        round_live = _any_live(pair_c.row_mass, imps.pairs)  # [R]
+        wall_live = _any_live(walls.row_mass, imps.walls)  # [4]
         # seats [first, half) meet seats [half, n_seats - first) reversed; the bye's two seats sit out
         # seats are axis 1 of the packed [3, seats, ...] velocities
         lo = lambda x: x[:, first:half]  # noqa: E731
@@ -131,7 +141,8 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             Bodies sit in seats; every round pairs the low half with the
             reversed high half, and the seats rotate between rounds, all with
             static slices.  A round's inputs arrive as a few packed arrays and
-            the whole round runs inside one ``computed_once`` region.
+            the whole round runs inside one conditional region (skipped when
+            no lane of the round is live; see barrier.py).
             """
             if lanes == 0:  # one body: no pairs
                 return v, imp_pairs
@@ -139,20 +150,27 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             # displacements do not change during a pass: read them per lane once
             dp_lanes = jnp.stack([x[a_idx] for x in dp] + [x[b_idx] for x in dp], axis=1)  # [R, 6, L, ...]
 
-            def round_body(args):
-                v_seat, c_r, imp_r, dp_r, swap = args
+            def seated_pairs(v_seat, swap):
                 swap = _expand(swap, lo(v_seat)[0])
                 va, vb = jnp.where(swap, hi(v_seat), lo(v_seat)), jnp.where(swap, lo(v_seat), hi(v_seat))
+                return tuple(va[i] for i in range(3)), tuple(vb[i] for i in range(3))
+
+            def round_body(args):
+                v_seat, c_r, imp_r, dp_r, swap = args
+                va, vb = seated_pairs(v_seat, swap)
                 dpa, dpb = tuple(dp_r[i] for i in range(3)), tuple(dp_r[i] for i in range(3, 6))
-                imp_r, va, vb = lane_fn(_unpack(c_r, packed[1]), _unpack(imp_r, imp_def),
-                                        tuple(va[i] for i in range(3)), tuple(vb[i] for i in range(3)), dpa, dpb)
+                imp_r, va, vb = lane_fn(_unpack(c_r, packed[1]), _unpack(imp_r, imp_def), va, vb, dpa, dpb)
                 return va, vb, tuple(jax.tree_util.tree_leaves(imp_r))
 
+            def round_skipped(args):
+                v_seat, _, imp_r, _, swap = args
+                return *seated_pairs(v_seat, swap), tuple(imp_r[i] for i in range(imp_r.shape[0]))
+
             def one_round(v_seat, xs):
-                c_r, imp_r, dp_r, swap, r_idx = xs
+                c_r, imp_r, dp_r, swap, live = xs
                 # the region's outputs are plain per-lane values: fusing the seat shuffle
                 # into it would re-run the lane chain per output element, unvectorised
-                va, vb, imp_r = computed_once(round_body, r_idx, (v_seat, c_r, imp_r, dp_r, swap))
+                va, vb, imp_r = jax.lax.cond(live, round_body, round_skipped, (v_seat, c_r, imp_r, dp_r, swap))
                 swap = _expand(swap, va[0])
                 va, vb = jnp.stack(va), jnp.stack(vb)
                 v_seat = rotate(jnp.concatenate([v_seat[:, :first], jnp.where(swap, vb, va),
@@ -160,7 +178,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 return v_seat, jnp.stack(imp_r)
 
             v_seat = jnp.stack([x[sched.seats] for x in v])
-            xs = (packed[0], imp_packed, dp_lanes, jnp.asarray(swapped), jnp.arange(rounds))
+            xs = (packed[0], imp_packed, dp_lanes, jnp.asarray(swapped), round_live)
             v_seat, imp_packed = jax.lax.scan(one_round, v_seat, xs)
             imp_pairs = _unpack(imp_packed, imp_def, axis=1)
             if n_seats == n + 1:  # the ground slot was seated as the bye
@@ -170,7 +188,8 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         def over_walls(v, imp_walls, wall_fn, extra=None):
             """Apply ``wall_fn(normal, constraints, extra, impulses, v_bodies)`` wall by wall, all bodies at once.
 
-            Each wall runs in a ``computed_once`` region.  Batched, the four
+            Each wall runs in a region that is skipped when the wall has no
+            live contact (``wall_live``).  Batched, the four
             walls are unrolled and each wall's normal is a constant of the
             program, which removes a third of a wall solve's arithmetic
             (batch 1024: about +20% steps/s, but +3 s to compile).  For one
@@ -180,12 +199,12 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             vb = tuple(x[:n] for x in v)
             if vb[0].ndim == 1:
                 def one_wall(vb, xs):
-                    normal, c_w, extra_w, imp_w = xs
-                    return computed_once(lambda args: wall_fn((normal[0], normal[1]), *args)[::-1], region_token,
-                                         (c_w, extra_w, imp_w, vb))
+                    normal, c_w, extra_w, imp_w, live = xs
+                    return jax.lax.cond(live, lambda args: wall_fn((normal[0], normal[1]), *args)[::-1],
+                                        lambda args: (args[3], args[2]), (c_w, extra_w, imp_w, vb))
 
                 vb, imp_walls = jax.lax.scan(one_wall, vb, (jnp.asarray(WALL_NORMALS, jnp.float32), walls, extra,
-                                                            imp_walls))
+                                                            imp_walls, wall_live))
             else:
                 per_wall = []
                 for w, normal in enumerate(WALL_NORMALS):
@@ -194,7 +213,11 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                         c_w, extra_w, imp_w = jax.tree_util.tree_map(lambda x: x[w], (*constants, imp_all))
                         return wall_fn(normal, c_w, extra_w, imp_w, vb)
 
-                    imp_w, vb = computed_once(wall_body, region_token, ((walls, extra), imp_walls, vb))
+                    def wall_skipped(args, w=w):
+                        _, imp_all, vb = args
+                        return jax.tree_util.tree_map(lambda x: x[w], imp_all), vb
+
+                    imp_w, vb = jax.lax.cond(wall_live[w], wall_body, wall_skipped, ((walls, extra), imp_walls, vb))
                     per_wall.append(imp_w)
                 imp_walls = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *per_wall)
             return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
