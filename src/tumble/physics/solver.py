@@ -189,12 +189,12 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             """Apply ``wall_fn(normal, constraints, extra, impulses, v_bodies)`` wall by wall, all bodies at once.
 
             Each wall runs in a region that is skipped when the wall has no
-            live contact (``wall_live``).  Batched, the four
-            walls are unrolled and each wall's normal is a constant of the
-            program, which removes a third of a wall solve's arithmetic
-            (batch 1024: about +20% steps/s, but +3 s to compile).  For one
-            scene, where kernel launches and not arithmetic cost, a scan over
-            the walls compiles one region instead of four.
+            live contact (``wall_live``).  Batched, the four walls are
+            unrolled and each wall's normal is a constant of the program,
+            which removes a third of a wall solve's arithmetic (M, batch 1024:
+            +11-17% steps/s).  For one scene, where kernel launches and not
+            arithmetic cost, a scan over the walls compiles one region instead
+            of four (unrolled: +10% steps/s, +0.7 s to compile one M step).
             """
             vb = tuple(x[:n] for x in v)
             if vb[0].ndim == 1:
