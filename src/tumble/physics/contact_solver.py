@@ -261,8 +261,7 @@ def solve_contacts(c: ContactConstraints, imp: ContactImpulses, va: Vel, vb: Vel
 def _wall_rows(normal: tuple[float, float]):
     """Each row's direction for a wall whose (constant) normal is ``normal``: rows 0-1 normal, 2-3 tangent."""
     nx, ny = normal
-    tangent = (ny, -nx if not isinstance(nx, float) else (0.0 if nx == 0.0 else -nx))
-    return [(nx, ny), (nx, ny), tangent, tangent]
+    return [(nx, ny), (nx, ny), (ny, -nx), (ny, -nx)]
 
 
 def _is_constant(d, value: float) -> bool:
