@@ -28,7 +28,7 @@ from tumble.env.observations import (
 )
 from tumble.env.pool import LevelPool, sample_level
 from tumble.levels import BLUE, GREEN, CompiledLevel, channel_controls, role_contacts
-from tumble.physics import Capacity, step as physics_step
+from tumble.physics import Capacity, keep_where, step as physics_step
 from tumble.physics.pytree import pytree_dataclass
 
 WALL_AXIS = (1, 0, 0, 1)  # floor and ceiling are horizontal lines (y), the side walls vertical (x)
@@ -157,7 +157,7 @@ class Env:
         init = (level.scene, f, f, f, jnp.zeros((n, n), bool))
         (scene, solved, failed, error, touching), _ = jax.lax.scan(physics, init, None, length=self.frame_skip)
         # a physics error freezes the last finite state, so nothing downstream sees NaN
-        scene = jax.tree_util.tree_map(lambda new, old: jnp.where(error, old, new), scene, level.scene)
+        scene = keep_where(error, level.scene, scene)
         new_level = level.replace(scene=scene)
         distance = green_blue_distance(new_level)
         shaping = jnp.where(error, 0.0, jnp.asarray(params.dense_reward_scale, jnp.float32) * (state.distance - distance))

@@ -33,8 +33,9 @@ class AutoReset(Wrapper):
     def step(self, key: jax.Array, state: EnvState, action, params: EnvParams):
         base: Env = self.env
         state, reward, done, info = base.transition(state, action, params)
-        _, fresh = base.reset(key, params)
-        state = jax.tree_util.tree_map(lambda new, old: jnp.where(done, new, old), fresh, state)
+        # a conditional, not a select per leaf: one scene pays for a reset only when it happens, and
+        # the compiled step has no per-leaf kernels (under vmap it becomes that select anyway)
+        state = jax.lax.cond(done, lambda s: base.reset(key, params)[1], lambda s: s, state)
         return base.observe(state), state, reward, done, info
 
     def transition(self, state, action, params):  # pragma: no cover - AutoReset needs a key

@@ -15,9 +15,9 @@ from tumble.physics.geometry import SceneError
 from tumble.physics.params import Controls, SimParams, default_controls
 from tumble.physics.scene import WORLD, Capacity, Scene, empty_scene, stack_scenes, unstack_scene
 from tumble.physics.simulate import Trajectory, rollout, simulate
-from tumble.physics.step import StepInfo, step
+from tumble.physics.step import StepInfo, keep_where, step
 
 __all__ = [
     "WORLD", "Capacity", "Controls", "Handle", "Scene", "SceneBuilder", "SceneError", "SimParams", "StepInfo",
-    "Trajectory", "default_controls", "empty_scene", "rollout", "simulate", "stack_scenes", "step", "unstack_scene",
+    "Trajectory", "default_controls", "empty_scene", "keep_where", "rollout", "simulate", "stack_scenes", "step", "unstack_scene",
 ]

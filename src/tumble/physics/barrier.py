@@ -22,3 +22,13 @@ import jax
 def computed_once(fn: Callable[..., Any], token: jax.Array, *args: Any) -> Any:
     """``fn(*args)``, with its outputs materialised (``token`` is an unbatched int >= 0)."""
     return jax.lax.cond(token >= 0, fn, fn, *args)
+
+
+def computed_once_else(fn: Callable[[Any], Any], never: Callable[[Any], Any], token: jax.Array, args: Any) -> Any:
+    """``fn(args)`` materialised like :func:`computed_once`, with a cheap second branch ``never(args)``.
+
+    ``never`` (which must return the same structure, for example some of its
+    inputs) is never taken (``token`` >= 0); it only spares compiling ``fn``
+    twice.
+    """
+    return jax.lax.cond(token >= 0, fn, never, args)

@@ -50,6 +50,10 @@ _WALL_SIGNS = np.array([1.0, 1.0, -1.0, -1.0], np.float32)
 WALL_CATEGORY = 1  # the boundary collides with bodies whose mask has this bit
 
 
+# the joint fields ``step`` writes (warm-start impulses); it also writes the body state and contact cache
+STEP_JOINT_FIELDS = ("linear_impulse", "angular_impulse", "motor_impulse", "lower_impulse", "upper_impulse")
+
+
 class StepInfo(NamedTuple):
     """What happened during a step."""
 
@@ -296,10 +300,7 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
         wall_tangent_impulse=wall_cache(jnp.where(wall_live, wall_tangent, 0.0)),
     )
     ji = imps.joints
-    new_joints = scene.joints.replace(
-        linear_impulse=ji.linear, angular_impulse=ji.angular, motor_impulse=ji.motor,
-        lower_impulse=ji.lower, upper_impulse=ji.upper,
-    )
+    new_joints = scene.joints.replace(**dict(zip(STEP_JOINT_FIELDS, (ji.linear, ji.angular, ji.motor, ji.lower, ji.upper))))
     new_scene = scene.replace(state=new_state, cache=new_cache, joints=new_joints)
 
     # --- report -------------------------------------------------------------------------
@@ -327,3 +328,19 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
         non_finite=~finite,
     )
     return new_scene, info
+
+
+def keep_where(pred: jax.Array, before: Scene, after: Scene) -> Scene:
+    """``before`` where ``pred`` is true, else ``after``, for scenes any number of ``step`` calls apart.
+
+    Only the fields that ``step`` writes are selected (body state, contact
+    cache, joint impulses); every other field is the same in both and comes
+    from ``before``.  A select per leaf of the whole scene would add about a
+    hundred kernels to a compiled env step, each costing compile time and,
+    for one scene, a launch.
+    """
+    sel = lambda old, new: jnp.where(pred, old, new)  # noqa: E731
+    jb, ja = before.joints, after.joints
+    joints = jb.replace(**{f: sel(getattr(jb, f), getattr(ja, f)) for f in STEP_JOINT_FIELDS})
+    return before.replace(state=jax.tree_util.tree_map(sel, before.state, after.state),
+                          cache=jax.tree_util.tree_map(sel, before.cache, after.cache), joints=joints)
