@@ -136,7 +136,9 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
               wall_bounce: BounceConstants, joint_c: JointConstraints, imps: Impulses, accel, k: SolverConstants):
         h = k.h
         inv_h = 1.0 / h
-        pair_packed = _pack(pair_c)
+        # one packing of the pair constants for every pass: the loops of the solve and restitution
+        # passes then slice the same layout, and their kernels are compiled once
+        pair_packed = _pack((pair_c, pair_bounce))
         walls = wall_constraints(wall_c)
         wall_mb, wall_ib = wall_c.mb[0], wall_c.ib[0]  # a body's masses are the same against every wall
         # A round or a wall with no live contact row (no mass, no warm-start impulse) would
@@ -293,9 +295,10 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 return solve_wall_contacts(c_w, normal, imp_w, vb, dp_n, wall_mb, wall_ib, use_bias,
                                            inv_h, k.max_push, k.static_soft)
 
-            v, walls_imp = over_walls(v, imps.walls, wall_fn)
+            v, walls_imp = over_walls(v, imps.walls, wall_fn, wall_bounce)
 
             def lane_fn(c_r, imp_r, va, vb, dpa, dpb):
+                c_r, _ = c_r
                 return solve_contacts(c_r, imp_r, va, vb, dpa, dpb, use_bias, inv_h, k.max_push, k.contact_soft,
                                       k.static_soft)
 
@@ -359,7 +362,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             return apply_restitution(c_r, bc, imp_r, va, vb, k.restitution_threshold)
 
         v, wall_final = over_walls(v, imps.walls, bounce_wall, wall_bounce)
-        v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, _pack((pair_c, pair_bounce)))
+        v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, pair_packed)
         return v, dp, Impulses(pair_final, wall_final, imps.joints)
 
     return solve
