@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import pytest
 
-from tumble.physics import SceneBuilder, rollout, stack_scenes
+from tumble.physics import SceneBuilder, keep_where, rollout, stack_scenes
 from tumble.physics.scene import FLOOR
 
 G = 9.81
@@ -77,6 +77,21 @@ def test_vmap_over_stacked_scenes_equals_each_alone(cap, run, controls):
         np.testing.assert_array_equal(np.asarray(info.touching[k]), alone.touching)
     # the scenes really differ, so a broadcast of one scene would not pass
     assert not np.allclose(np.asarray(pos[0]), np.asarray(pos[1]))
+
+
+@pytest.mark.parametrize("make_scene", [stacked_scene, pendulum_scene], ids=["contacts", "joints"])
+def test_keep_where_covers_every_field_a_step_writes(cap, run, make_scene):
+    """``keep_where`` selects only what a step writes; if a step wrote any other field, picking
+    ``after`` would lose that write (the env relies on it to undo a step with a physics error)."""
+    scene, params = make_scene(cap)
+    after = run(scene, params, CHUNK).final
+    for picked, expected in ((keep_where(False, scene, after), after), (keep_where(True, scene, after), scene)):
+        for x, y in zip(state_leaves(picked), state_leaves(expected)):
+            np.testing.assert_array_equal(x, y)
+    # the step did write the selected fields
+    assert not np.array_equal(np.asarray(after.state.position), np.asarray(scene.state.position))
+    written = after.cache.pair_normal_impulse if make_scene is stacked_scene else after.joints.linear_impulse
+    assert np.abs(np.asarray(written)).max() > 0.0
 
 
 def test_stack_scenes_rejects_mixed_capacities(cap):
