@@ -147,9 +147,16 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         round_live = _any_live(pair_c.row_mass, imps.pairs)  # [R]
         wall_live = _any_live(walls.row_mass, imps.walls)  # [4]
         one_scene = v[0].ndim == 1
-        if one_scene:  # the live rounds and walls, in order, then their count: the loops visit only those
+        if one_scene:
+            # the live rounds and walls, in order, then their count: the loops visit only those
             live_rounds, live_walls = (jnp.argsort(~x, stable=True) for x in (round_live, wall_live))
             n_live_rounds, n_live_walls = (jnp.sum(x.astype(jnp.int32)) for x in (round_live, wall_live))
+            # contact impulses stay packed ([R, 6, L], [4, 6, N]) and velocities stacked through the
+            # loops: each conversion between layouts would be a kernel per pass
+            wall_packed = _pack((walls, wall_bounce))
+            wall_normals = jnp.asarray(WALL_NORMALS, jnp.float32)
+            (pairs0, imp_def), (walls0, _) = _pack(imps.pairs), _pack(imps.walls)
+            imps = imps._replace(pairs=pairs0, walls=walls0)
         # seats [first, half) meet seats [half, n_seats - first) reversed; the bye's two seats sit out
         # seats are axis 1 of the packed [3, seats, ...] velocities
         lo = lambda x: x[:, first:half]  # noqa: E731
@@ -170,8 +177,6 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             if lanes == 0:  # one body: no pairs
                 return v, imp_pairs
             imp_packed, imp_def = _pack(imp_pairs)
-            if one_scene:
-                return over_live_rounds(v, dp, imp_packed, imp_def, lane_fn, packed)
             # displacements do not change during a pass: read them per lane once
             dp_lanes = jnp.stack([x[a_idx] for x in dp] + [x[b_idx] for x in dp], axis=1)  # [R, 6, L, ...]
 
@@ -210,14 +215,17 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 return tuple(v_seat[i][seat_of_body] for i in range(3)), imp_pairs
             return tuple(jnp.concatenate([v_seat[i][seat_of_body], g[-1:]]) for i, g in enumerate(v)), imp_pairs
 
-        def over_live_rounds(v, dp, imp_packed, imp_def, lane_fn, packed):
+        def over_live_rounds(v_all, dp_all, imp_packed, lane_fn):
             """``over_rounds`` for one scene: a loop over only the live rounds, bodies gathered by index.
 
+            ``v_all`` and ``dp_all`` are the stacked [3, n + 1] velocities and
+            displacements, ``imp_packed`` the packed [R, 6, L] impulses.
             Skipping a dead round inside a scan still pays for the scan's
             slicing and the seat shuffle, and for one scene every kernel is a
             launch; here a dead round costs nothing.
             """
-            v_all, dp_all = jnp.stack(v), jnp.stack(dp)  # [3, n + 1]
+            if lanes == 0:  # one body: no pairs
+                return v_all, imp_packed
             body_a, body_b = jnp.asarray(a_idx), jnp.asarray(b_idx)
             filler = jnp.zeros((lanes,), v_all.dtype)
 
@@ -228,16 +236,34 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
                 def solve_round(args):
                     c_r, imp_r, a, b = args
-                    return lane_fn(_unpack(c_r, packed[1]), _unpack(imp_r, imp_def), tuple(v_all[:, a]),
+                    return lane_fn(_unpack(c_r, pair_packed[1]), _unpack(imp_r, imp_def), tuple(v_all[:, a]),
                                    tuple(v_all[:, b]), tuple(dp_all[:, a]), tuple(dp_all[:, b]))
 
                 imp_r, va, vb = computed_once_else(lambda x: solve_round(x[:-1]), _filler_output(solve_round), i,
-                                                   (packed[0][r], imp_packed[r], a, b, filler))
+                                                   (pair_packed[0][r], imp_packed[r], a, b, filler))
                 v_all = v_all.at[:, a].set(jnp.stack(va)).at[:, b].set(jnp.stack(vb))
                 return v_all, imp_packed.at[r].set(jnp.stack(jax.tree_util.tree_leaves(imp_r)))
 
-            v_all, imp_packed = jax.lax.fori_loop(0, n_live_rounds, one_round, (v_all, imp_packed))
-            return tuple(v_all), _unpack(imp_packed, imp_def, axis=1)
+            return jax.lax.fori_loop(0, n_live_rounds, one_round, (v_all, imp_packed))
+
+        def over_live_walls(v_all, imp_packed, wall_fn):
+            """``over_walls`` for one scene: a loop over only the live walls, on stacked velocities and packed impulses."""
+            filler = jnp.zeros((n,), v_all.dtype)
+
+            def one_wall(i, carry):
+                v_all, imp_packed = carry
+                w = live_walls[i]
+
+                def solve_wall(args):
+                    c_w, imp_w, w = args
+                    return wall_fn((wall_normals[w, 0], wall_normals[w, 1]), *_unpack(c_w, wall_packed[1]),
+                                   _unpack(imp_w, imp_def), tuple(v_all[:, :n]))
+
+                imp_w, vb = computed_once_else(lambda x: solve_wall(x[:-1]), _filler_output(solve_wall), i,
+                                               (wall_packed[0][w], imp_packed[w], w, filler))
+                return v_all.at[:, :n].set(jnp.stack(vb)), imp_packed.at[w].set(jnp.stack(jax.tree_util.tree_leaves(imp_w)))
+
+            return jax.lax.fori_loop(0, n_live_walls, one_wall, (v_all, imp_packed))
 
         def over_walls(v, imp_walls, wall_fn, extra=None):
             """Apply ``wall_fn(normal, constraints, extra, impulses, v_bodies)`` wall by wall, all bodies at once.
@@ -251,40 +277,20 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             one region instead of four (unrolled: +0.7 s to compile one M step).
             """
             vb = tuple(x[:n] for x in v)
-            if one_scene:  # a loop over only the live walls
-                normals = jnp.asarray(WALL_NORMALS, jnp.float32)
-                constants, c_def = _pack((walls, extra))
-                imp_packed, imp_def = _pack(imp_walls)
+            per_wall = []
+            for w, normal in enumerate(WALL_NORMALS):
+                def wall_body(args, w=w, normal=normal):
+                    constants, imp_all, vb = args
+                    c_w, extra_w, imp_w = jax.tree_util.tree_map(lambda x: x[w], (*constants, imp_all))
+                    return wall_fn(normal, c_w, extra_w, imp_w, vb)
 
-                def one_wall(i, carry):
-                    vb, imp_packed = carry
-                    w = live_walls[i]
+                def wall_skipped(args, w=w):
+                    _, imp_all, vb = args
+                    return jax.tree_util.tree_map(lambda x: x[w], imp_all), vb
 
-                    def solve_wall(args):
-                        c_w, imp_w, w, vb = args
-                        return wall_fn((normals[w, 0], normals[w, 1]), *_unpack(c_w, c_def), _unpack(imp_w, imp_def), vb)
-
-                    imp_w, vb = computed_once_else(lambda x: solve_wall(x[:-1]), _filler_output(solve_wall), i,
-                                                   (constants[w], imp_packed[w], w, vb, vb[0]))
-                    return tuple(vb), imp_packed.at[w].set(jnp.stack(jax.tree_util.tree_leaves(imp_w)))
-
-                vb, imp_packed = jax.lax.fori_loop(0, n_live_walls, one_wall, (vb, imp_packed))
-                imp_walls = _unpack(imp_packed, imp_def, axis=1)
-            else:
-                per_wall = []
-                for w, normal in enumerate(WALL_NORMALS):
-                    def wall_body(args, w=w, normal=normal):
-                        constants, imp_all, vb = args
-                        c_w, extra_w, imp_w = jax.tree_util.tree_map(lambda x: x[w], (*constants, imp_all))
-                        return wall_fn(normal, c_w, extra_w, imp_w, vb)
-
-                    def wall_skipped(args, w=w):
-                        _, imp_all, vb = args
-                        return jax.tree_util.tree_map(lambda x: x[w], imp_all), vb
-
-                    imp_w, vb = jax.lax.cond(wall_live[w], wall_body, wall_skipped, ((walls, extra), imp_walls, vb))
-                    per_wall.append(imp_w)
-                imp_walls = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *per_wall)
+                imp_w, vb = jax.lax.cond(wall_live[w], wall_body, wall_skipped, ((walls, extra), imp_walls, vb))
+                per_wall.append(imp_w)
+            imp_walls = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *per_wall)
             return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
 
         def solve_pass(v, dp, imps: Impulses, use_bias: jax.Array):
@@ -295,23 +301,29 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 return solve_wall_contacts(c_w, normal, imp_w, vb, dp_n, wall_mb, wall_ib, use_bias,
                                            inv_h, k.max_push, k.static_soft)
 
-            v, walls_imp = over_walls(v, imps.walls, wall_fn, wall_bounce)
-
             def lane_fn(c_r, imp_r, va, vb, dpa, dpb):
                 c_r, _ = c_r
                 return solve_contacts(c_r, imp_r, va, vb, dpa, dpb, use_bias, inv_h, k.max_push, k.contact_soft,
                                       k.static_soft)
 
+            if one_scene:
+                v_all, walls_imp = over_live_walls(jnp.stack(v), imps.walls, wall_fn)
+                v_all, pairs = over_live_rounds(v_all, jnp.stack(dp), imps.pairs, lane_fn)
+                return tuple(v_all), Impulses(pairs, walls_imp, joints)
+            v, walls_imp = over_walls(v, imps.walls, wall_fn, wall_bounce)
             v, pairs = over_rounds(v, dp, imps.pairs, lane_fn, pair_packed)
             return v, Impulses(pairs, walls_imp, joints)
 
         def warm_start(v, dp, imps: Impulses):
             v = warm_start_joints(joint_c, imps.joints, v, dp)
             # contacts: impulses summed per body (accumulation has no races)
+            imp_walls, imp_pairs = imps.walls, imps.pairs
+            if one_scene:
+                imp_walls, imp_pairs = (_unpack(x, imp_def, axis=1) for x in (imp_walls, imp_pairs))
             zw = tuple(jnp.zeros_like(wall_c.ma) for _ in range(3))
-            _, dw = warm_start_contacts(wall_c, imps.walls, zw, zw)
+            _, dw = warm_start_contacts(wall_c, imp_walls, zw, zw)
             zl = tuple(jnp.zeros_like(pair_c.ma) for _ in range(3))
-            da, db = warm_start_contacts(pair_c, imps.pairs, zl, zl)
+            da, db = warm_start_contacts(pair_c, imp_pairs, zl, zl)
             out = []
             for x, xw, xa, xb in zip(v, dw, da, db):
                 if x.ndim == 1:  # one scene: a static 0/1 matrix product is fewest, cheapest kernels
@@ -361,6 +373,11 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             c_r, bc = c_r
             return apply_restitution(c_r, bc, imp_r, va, vb, k.restitution_threshold)
 
+        if one_scene:
+            v_all, wall_final = over_live_walls(jnp.stack(v), imps.walls, bounce_wall)
+            v_all, pair_final = over_live_rounds(v_all, jnp.stack(dp), imps.pairs, bounce_lane)
+            pair_final, wall_final = (_unpack(x, imp_def, axis=1) for x in (pair_final, wall_final))
+            return tuple(v_all), dp, Impulses(pair_final, wall_final, imps.joints)
         v, wall_final = over_walls(v, imps.walls, bounce_wall, wall_bounce)
         v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, pair_packed)
         return v, dp, Impulses(pair_final, wall_final, imps.joints)
