@@ -27,15 +27,17 @@ class AutoReset(Wrapper):
 
     The reset is a gather from the level pool, selected with ``where``: it
     simulates nothing, so a step costs a step whether or not it resets.
-    ``info`` keeps the ended episode's flags.
+    ``info`` keeps the ended episode's flags.  (Not a ``lax.cond`` on
+    ``done``: under ``vmap`` its predicate is batched, and JAX then broadcasts
+    every operand, the whole level pool included, to the batch. M, batch
+    1024, a 1024-level pool: compile 30-38 s instead of 16-17 s, and slower.)
     """
 
     def step(self, key: jax.Array, state: EnvState, action, params: EnvParams):
         base: Env = self.env
         state, reward, done, info = base.transition(state, action, params)
-        # a conditional, not a select per leaf: one scene pays for a reset only when it happens, and
-        # the compiled step has no per-leaf kernels (under vmap it becomes that select anyway)
-        state = jax.lax.cond(done, lambda s: base.reset(key, params)[1], lambda s: s, state)
+        _, fresh = base.reset(key, params)
+        state = jax.tree_util.tree_map(lambda new, old: jnp.where(done, new, old), fresh, state)
         return base.observe(state), state, reward, done, info
 
     def transition(self, state, action, params):  # pragma: no cover - AutoReset needs a key
