@@ -19,5 +19,6 @@ from tumble.physics.step import StepInfo, keep_where, step
 
 __all__ = [
     "WORLD", "Capacity", "Controls", "Handle", "Scene", "SceneBuilder", "SceneError", "SimParams", "StepInfo",
-    "Trajectory", "default_controls", "empty_scene", "keep_where", "rollout", "simulate", "stack_scenes", "step", "unstack_scene",
+    "Trajectory", "default_controls", "empty_scene", "keep_where", "rollout", "simulate", "stack_scenes", "step",
+    "unstack_scene",
 ]

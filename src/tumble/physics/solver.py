@@ -267,6 +267,12 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
             return jax.lax.fori_loop(0, n_live_walls, one_wall, (v_all, imp_packed))
 
+        def over_live_regions(v, dp, imps: Impulses, wall_fn, lane_fn):
+            """One scene's pass over its live walls, then its live rounds: ``(v, wall_impulses, pair_impulses)``."""
+            v_all, walls_imp = over_live_walls(jnp.stack(v), imps.walls, wall_fn)
+            v_all, pairs_imp = over_live_rounds(v_all, jnp.stack(dp), imps.pairs, lane_fn)
+            return tuple(v_all), walls_imp, pairs_imp
+
         def over_walls(v, imp_walls, wall_fn, extra=None):
             """Apply ``wall_fn(normal, constraints, extra, impulses, v_bodies)`` wall by wall, all bodies at once.
 
@@ -310,10 +316,9 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                                       k.static_soft)
 
             if one_scene:
-                v_all, walls_imp = over_live_walls(jnp.stack(v), imps.walls, wall_fn)
-                v_all, pairs = over_live_rounds(v_all, jnp.stack(dp), imps.pairs, lane_fn)
-                return tuple(v_all), Impulses(pairs, walls_imp, joints)
-            v, walls_imp = over_walls(v, imps.walls, wall_fn, wall_bounce)
+                v, walls_imp, pairs = over_live_regions(v, dp, imps, wall_fn, lane_fn)
+                return v, Impulses(pairs, walls_imp, joints)
+            v, walls_imp = over_walls(v, imps.walls, wall_fn)
             v, pairs = over_rounds(v, dp, imps.pairs, lane_fn, pair_packed)
             return v, Impulses(pairs, walls_imp, joints)
 
@@ -377,10 +382,9 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             return apply_restitution(c_r, bc, imp_r, va, vb, k.restitution_threshold)
 
         if one_scene:
-            v_all, wall_final = over_live_walls(jnp.stack(v), imps.walls, bounce_wall)
-            v_all, pair_final = over_live_rounds(v_all, jnp.stack(dp), imps.pairs, bounce_lane)
+            v, wall_final, pair_final = over_live_regions(v, dp, imps, bounce_wall, bounce_lane)
             pair_final, wall_final = (_unpack(x, imp_def, axis=1) for x in (pair_final, wall_final))
-            return tuple(v_all), dp, Impulses(pair_final, wall_final, imps.joints)
+            return v, dp, Impulses(pair_final, wall_final, imps.joints)
         v, wall_final = over_walls(v, imps.walls, bounce_wall, wall_bounce)
         v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, pair_packed)
         return v, dp, Impulses(pair_final, wall_final, imps.joints)

@@ -300,7 +300,8 @@ def step(scene: Scene, controls: Controls, params: SimParams) -> tuple[Scene, St
         wall_tangent_impulse=wall_cache(jnp.where(wall_live, wall_tangent, 0.0)),
     )
     ji = imps.joints
-    new_joints = scene.joints.replace(**dict(zip(STEP_JOINT_FIELDS, (ji.linear, ji.angular, ji.motor, ji.lower, ji.upper))))
+    written = (ji.linear, ji.angular, ji.motor, ji.lower, ji.upper)
+    new_joints = scene.joints.replace(**dict(zip(STEP_JOINT_FIELDS, written)))
     new_scene = scene.replace(state=new_state, cache=new_cache, joints=new_joints)
 
     # --- report -------------------------------------------------------------------------
