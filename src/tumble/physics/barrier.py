@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import jax
+import jax.numpy as jnp
 
 
 def computed_once(fn: Callable[..., Any], token: jax.Array, *args: Any) -> Any:
@@ -32,3 +33,27 @@ def computed_once_else(fn: Callable[[Any], Any], never: Callable[[Any], Any], to
     twice.
     """
     return jax.lax.cond(token >= 0, fn, never, args)
+
+
+# XLA's CPU backend never fuses a concatenate of more than eight operands: each
+# operand then becomes a kernel of its own, feeding a separate copy kernel
+_MAX_FUSED_CONCAT = 8
+
+
+def fusible_stack(arrays: list, axis: int = 0) -> jax.Array:
+    """``jnp.stack(arrays, axis)`` built from stacks of at most eight arrays.
+
+    Each small stack fuses with the element-wise code that computes its
+    arrays, so packing twenty fields costs a few kernels instead of
+    twenty-one (compile time, and a launch each for one scene).  The groups
+    are stacked on a new axis: concatenated on the same axis, XLA would
+    merge them back into one wide concatenate.
+    """
+    arrays = [jnp.asarray(x) for x in arrays]
+    if len(arrays) <= _MAX_FUSED_CONCAT:
+        return jnp.stack(arrays, axis)
+    n = len(arrays)
+    arrays = arrays + [jnp.zeros_like(arrays[0])] * (-n % _MAX_FUSED_CONCAT)
+    groups = [jnp.stack(arrays[i:i + _MAX_FUSED_CONCAT]) for i in range(0, len(arrays), _MAX_FUSED_CONCAT)]
+    packed = jnp.stack(groups).reshape((-1,) + arrays[0].shape)[:n]
+    return jnp.moveaxis(packed, 0, axis)

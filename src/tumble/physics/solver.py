@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tumble.physics.barrier import computed_once_else
+from tumble.physics.barrier import computed_once_else, fusible_stack
 from tumble.physics.contact_solver import (
     BounceConstants,
     ContactConstraints,
@@ -81,7 +81,7 @@ def _pack(tree) -> tuple[jax.Array, object]:
     iteration (one small kernel each); over one packed array it is one slice.
     """
     leaves, treedef = jax.tree_util.tree_flatten(tree)
-    return jnp.stack(leaves, axis=1), treedef
+    return fusible_stack(leaves, axis=1), treedef
 
 
 def _unpack(packed: jax.Array, treedef, axis: int = 0):
@@ -139,14 +139,17 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         inv_h = 1.0 / h
         # one packing of the pair constants for every pass: the loops of the solve and restitution
         # passes then slice the same layout, and their kernels are compiled once
-        pair_packed = _pack((pair_c, pair_bounce))
-        walls = wall_constraints(wall_c)
-        wall_mb, wall_ib = wall_c.mb[0], wall_c.ib[0]  # a body's masses are the same against every wall
+        pair_packed, wall_packed = _pack((pair_c, pair_bounce)), _pack((wall_c, wall_bounce))
+        # From here on every read of these constants is a slice of the packed arrays (inside a loop,
+        # sliced there): a field read apart would keep its own kernel instead of fusing into the pack.
+        pair_fields = lambda: _unpack(pair_packed[0], pair_packed[1], axis=1)  # noqa: E731
+        wall_fields = lambda: _unpack(wall_packed[0], wall_packed[1], axis=1)  # noqa: E731
+        del pair_c, pair_bounce, wall_c, wall_bounce
         # A round or a wall with no live contact row (no mass, no warm-start impulse) would
         # change nothing on any pass of the step: its region is skipped.  For one scene that
         # is most of them; the conditional also materialises the region (see barrier.py).
-        round_live = _any_live(pair_c.row_mass, imps.pairs)  # [R]
-        wall_live = _any_live(walls.row_mass, imps.walls)  # [4]
+        round_live = _any_live(pair_fields()[0].row_mass, imps.pairs)  # [R]
+        wall_live = _any_live(wall_fields()[0].row_mass, imps.walls)  # [4]
         one_scene = v[0].ndim == 1
         if one_scene:
             # the live rounds and walls, in order, then their count: the loops visit only those
@@ -154,7 +157,6 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             n_live_rounds, n_live_walls = (jnp.sum(x.astype(jnp.int32)) for x in (round_live, wall_live))
             # contact impulses stay packed ([R, 6, L], [4, 6, N]) and velocities stacked through the
             # loops: each conversion between layouts would be a kernel per pass
-            wall_packed = _pack((walls, wall_bounce))
             wall_normals = jnp.asarray(WALL_NORMALS, jnp.float32)
             (pairs0, imp_def), (walls0, _) = _pack(imps.pairs), _pack(imps.walls)
             imps = imps._replace(pairs=pairs0, walls=walls0)
@@ -257,7 +259,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
                 def solve_wall(args):
                     c_w, imp_w, w = args
-                    return wall_fn((wall_normals[w, 0], wall_normals[w, 1]), *_unpack(c_w, wall_packed[1]),
+                    return wall_fn((wall_normals[w, 0], wall_normals[w, 1]), _unpack(c_w, wall_packed[1]),
                                    _unpack(imp_w, imp_def), tuple(v_all[:, :n]))
 
                 imp_w, vb = computed_once_else(lambda x: solve_wall(x[:-1]), _filler_output(solve_wall), i,
@@ -273,8 +275,8 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             v_all, pairs_imp = over_live_rounds(v_all, jnp.stack(dp), imps.pairs, lane_fn)
             return tuple(v_all), walls_imp, pairs_imp
 
-        def over_walls(v, imp_walls, wall_fn, extra=None):
-            """Apply ``wall_fn(normal, constraints, extra, impulses, v_bodies)`` wall by wall, all bodies at once.
+        def over_walls(v, imp_walls, wall_fn):
+            """Apply ``wall_fn(normal, (constraints, bounce), impulses, v_bodies)`` wall by wall, all bodies at once.
 
             Each wall runs in a region that is skipped when the wall has no
             live contact (``wall_live``).  Batched, the four walls are
@@ -289,15 +291,15 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             per_wall = []
             for w, normal in enumerate(WALL_NORMALS):
                 def wall_body(args, w=w, normal=normal):
-                    constants, imp_all, vb = args
-                    c_w, extra_w, imp_w = jax.tree_util.tree_map(lambda x: x[w], (*constants, imp_all))
-                    return wall_fn(normal, c_w, extra_w, imp_w, vb)
+                    packed, imp_all, vb = args
+                    imp_w = jax.tree_util.tree_map(lambda x: x[w], imp_all)
+                    return wall_fn(normal, _unpack(packed[w], wall_packed[1]), imp_w, vb)
 
                 def wall_skipped(args, w=w):
                     _, imp_all, vb = args
                     return jax.tree_util.tree_map(lambda x: x[w], imp_all), vb
 
-                imp_w, vb = jax.lax.cond(wall_live[w], wall_body, wall_skipped, ((walls, extra), imp_walls, vb))
+                imp_w, vb = jax.lax.cond(wall_live[w], wall_body, wall_skipped, (wall_packed[0], imp_walls, vb))
                 per_wall.append(imp_w)
             imp_walls = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *per_wall)
             return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
@@ -306,8 +308,9 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             joints, v = solve_joints(joint_c, imps.joints, v, dp, k.joint_soft, use_bias, inv_h)
             dp_n = tuple(x[:n] for x in dp)
 
-            def wall_fn(normal, c_w, _, imp_w, vb):
-                return solve_wall_contacts(c_w, normal, imp_w, vb, dp_n, wall_mb, wall_ib, use_bias,
+            def wall_fn(normal, row, imp_w, vb):
+                c_w = row[0]  # a body's masses against this wall, as against every wall
+                return solve_wall_contacts(wall_constraints(c_w), normal, imp_w, vb, dp_n, c_w.mb, c_w.ib, use_bias,
                                            inv_h, k.max_push, k.static_soft)
 
             def lane_fn(c_r, imp_r, va, vb, dpa, dpb):
@@ -328,6 +331,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             imp_walls, imp_pairs = imps.walls, imps.pairs
             if one_scene:
                 imp_walls, imp_pairs = (_unpack(x, imp_def, axis=1) for x in (imp_walls, imp_pairs))
+            wall_c, pair_c = wall_fields()[0], pair_fields()[0]
             zw = tuple(jnp.zeros_like(wall_c.ma) for _ in range(3))
             _, dw = warm_start_contacts(wall_c, imp_walls, zw, zw)
             zl = tuple(jnp.zeros_like(pair_c.ma) for _ in range(3))
@@ -374,8 +378,10 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         dp0 = tuple(jnp.zeros_like(x) for x in v)
         (v, dp, imps), _ = jax.lax.scan(substep, (v, dp0, imps), None, length=substeps)
 
-        def bounce_wall(normal, c_w, bc, imp_w, vb):
-            return apply_wall_restitution(c_w, normal, bc, imp_w, vb, wall_mb, wall_ib, k.restitution_threshold)
+        def bounce_wall(normal, row, imp_w, vb):
+            c_w, bc = row
+            return apply_wall_restitution(wall_constraints(c_w), normal, bc, imp_w, vb, c_w.mb, c_w.ib,
+                                          k.restitution_threshold)
 
         def bounce_lane(c_r, imp_r, va, vb, dpa, dpb):
             c_r, bc = c_r
@@ -385,7 +391,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             v, wall_final, pair_final = over_live_regions(v, dp, imps, bounce_wall, bounce_lane)
             pair_final, wall_final = (_unpack(x, imp_def, axis=1) for x in (pair_final, wall_final))
             return v, dp, Impulses(pair_final, wall_final, imps.joints)
-        v, wall_final = over_walls(v, imps.walls, bounce_wall, wall_bounce)
+        v, wall_final = over_walls(v, imps.walls, bounce_wall)
         v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, pair_packed)
         return v, dp, Impulses(pair_final, wall_final, imps.joints)
 
