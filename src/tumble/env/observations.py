@@ -41,6 +41,7 @@ import jax.numpy as jnp
 from tumble.env.spaces import Box, Dict
 from tumble.levels import AUTO_CHANNEL, CompiledLevel, N_MOTOR_CHANNELS, N_THRUSTER_CHANNELS
 from tumble.physics import Capacity
+from tumble.physics.barrier import fusible_concatenate
 
 OBSERVATION_TYPES = ("flat", "entity", "blind", "pixels")
 PIXEL_SIZE = (125, 125)  # (height, width) of the pixel observation by default: the reference's 500 / 4
@@ -72,7 +73,7 @@ def _shape_rows(level: CompiledLevel) -> jax.Array:
     """[N, SHAPE_FEATURES] common features of every body slot."""
     s, p = level.scene.state, level.scene.props
     active = p.active.astype(jnp.float32)
-    rows = jnp.concatenate([
+    rows = fusible_concatenate([
         active[:, None], s.position, s.velocity, jnp.tanh(s.angular_velocity / 10.0)[:, None],
         jnp.sin(s.angle)[:, None], jnp.cos(s.angle)[:, None],
         jnp.minimum(p.inv_mass, CLIP)[:, None], jnp.minimum(p.inv_inertia, CLIP)[:, None],
@@ -119,7 +120,7 @@ def _joint_rows(level: CompiledLevel, reverse: bool = False) -> jax.Array:
     channel = level.motor_channel
     motor_on = j.motor_enabled & (channel >= 0)
     f = lambda x: x.astype(jnp.float32)[:, None]  # noqa: E731
-    rows = jnp.concatenate([
+    rows = fusible_concatenate([
         f(j.active), f(j.is_fixed), f(motor_on),
         jax.nn.one_hot(jnp.where(motor_on, channel, -1), AUTO_CHANNEL + 1),
         f(j.motor_speed / 10.0 * sign), f(jnp.tanh(j.max_motor_torque / 10.0)),

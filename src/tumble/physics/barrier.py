@@ -57,3 +57,11 @@ def fusible_stack(arrays: list, axis: int = 0) -> jax.Array:
     groups = [jnp.stack(arrays[i:i + _MAX_FUSED_CONCAT]) for i in range(0, len(arrays), _MAX_FUSED_CONCAT)]
     packed = jnp.stack(groups).reshape((-1,) + arrays[0].shape)[:n]
     return jnp.moveaxis(packed, 0, axis)
+
+
+def fusible_concatenate(arrays: list, axis: int = -1) -> jax.Array:
+    """``jnp.concatenate(arrays, axis)`` as a :func:`fusible_stack` of their slices along ``axis``."""
+    arrays = [jnp.asarray(x) for x in arrays]
+    axis = axis % arrays[0].ndim
+    columns = [jax.lax.index_in_dim(x, k, axis, keepdims=False) for x in arrays for k in range(x.shape[axis])]
+    return fusible_stack(columns, axis)
