@@ -1,4 +1,4 @@
-"""Keep XLA from re-computing long element-wise chains.
+"""Steer XLA's fusion: materialise long element-wise chains once, fuse wide packs.
 
 XLA fuses element-wise producers into each consumer, and a fused kernel
 evaluates its expression per output element.  A Gauss-Seidel update feeds
@@ -10,6 +10,10 @@ cannot constant-fold (a loop index), and not batched, so that ``vmap``
 keeps the conditional.  The solver's rounds and walls use a conditional with
 a real predicate instead (skip the region when none of its contacts is
 live), which materialises the outputs the same way.
+
+The other way round, packing many fields into one array (loop inputs) should
+fuse with the code computing them, which XLA's CPU backend refuses for a
+concatenate of more than eight operands: :func:`fusible_stack`.
 """
 
 from __future__ import annotations
