@@ -33,3 +33,9 @@ def test_fusible_stack_keeps_integer_dtype():
     got = fusible_stack(arrays, 1)
     assert got.dtype == jnp.int32
     np.testing.assert_array_equal(np.asarray(got), np.stack([np.arange(5) + i for i in range(11)], 1))
+
+
+def test_fusible_stack_of_empty_arrays():
+    # one body has no pairs: its lane constants are [0, ...] arrays
+    arrays = [np.zeros((0, 3), np.float32)] * 12
+    assert fusible_stack(arrays, 1).shape == (0, 12, 3)

@@ -56,11 +56,13 @@ def fusible_stack(arrays: list, axis: int = 0) -> jax.Array:
     arrays = [jnp.asarray(x) for x in arrays]
     if len(arrays) <= _MAX_FUSED_CONCAT:
         return jnp.stack(arrays, axis)
-    n = len(arrays)
+    n, shape = len(arrays), arrays[0].shape
+    axis = axis % (len(shape) + 1)
     arrays = arrays + [jnp.zeros_like(arrays[0])] * (-n % _MAX_FUSED_CONCAT)
-    groups = [jnp.stack(arrays[i:i + _MAX_FUSED_CONCAT]) for i in range(0, len(arrays), _MAX_FUSED_CONCAT)]
-    packed = jnp.stack(groups).reshape((-1,) + arrays[0].shape)[:n]
-    return jnp.moveaxis(packed, 0, axis)
+    groups = [jnp.stack(arrays[i:i + _MAX_FUSED_CONCAT], axis) for i in range(0, len(arrays), _MAX_FUSED_CONCAT)]
+    # [..., groups, 8, ...] -> [..., groups * 8, ...]: merging adjacent axes moves no data
+    packed = jnp.stack(groups, axis).reshape(shape[:axis] + (len(arrays),) + shape[axis:])
+    return jax.lax.slice_in_dim(packed, 0, n, axis=axis)
 
 
 def fusible_concatenate(arrays: list, axis: int = -1) -> jax.Array:
