@@ -102,15 +102,20 @@ def _any_live(row_mass, imp: ContactImpulses) -> jax.Array:
     return jnp.any(live.reshape(live.shape[0], -1), axis=1)
 
 
-def _filler_output(fn):
-    """A function of ``(*args, filler)`` returning ``filler`` in place of every output of ``fn(args)``.
+def _filler_output(imp_def, n_velocity_sides: int):
+    """A function of ``(*args, filler)`` returning ``filler`` in each place of a region's outputs.
 
     For the never-taken branch of :func:`computed_once_else`: outputs that are
-    an operand compile to copies, not kernels.  Every output of ``fn`` must
-    have ``filler``'s shape and dtype.
+    an operand compile to copies, not kernels.  The outputs are impulses
+    (structure ``imp_def``) then ``n_velocity_sides`` velocity triples, each
+    leaf shaped like ``filler``.  The structure is given rather than found by
+    ``jax.eval_shape`` of the region, which would trace it once more (a fifth
+    of tracing one M step).
     """
     def fill(args):
-        return jax.tree_util.tree_map(lambda _: args[-1], jax.eval_shape(fn, args[:-1]))
+        filler = args[-1]
+        imps = jax.tree_util.tree_unflatten(imp_def, [filler] * imp_def.num_leaves)
+        return (imps, *(((filler,) * 3,) * n_velocity_sides))
     return fill
 
 
@@ -250,7 +255,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                     return lane_fn(_unpack(c_r, pair_packed[1]), _unpack(imp_r, imp_def), tuple(v_all[:, a]),
                                    tuple(v_all[:, b]), tuple(dp_all[:, a]), tuple(dp_all[:, b]))
 
-                imp_r, va, vb = computed_once_else(lambda x: solve_round(x[:-1]), _filler_output(solve_round), i,
+                imp_r, va, vb = computed_once_else(lambda x: solve_round(x[:-1]), _filler_output(imp_def, 2), i,
                                                    (pair_packed[0][r], imp_packed[r], a, b, filler))
                 v_all = v_all.at[:, a].set(jnp.stack(va)).at[:, b].set(jnp.stack(vb))
                 return v_all, imp_packed.at[r].set(jnp.stack(jax.tree_util.tree_leaves(imp_r)))
@@ -270,7 +275,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                     return wall_fn((wall_normals[w, 0], wall_normals[w, 1]), _unpack(c_w, wall_packed[1]),
                                    _unpack(imp_w, imp_def), tuple(v_all[:, :n]))
 
-                imp_w, vb = computed_once_else(lambda x: solve_wall(x[:-1]), _filler_output(solve_wall), i,
+                imp_w, vb = computed_once_else(lambda x: solve_wall(x[:-1]), _filler_output(imp_def, 1), i,
                                                (wall_packed[0][w], imp_packed[w], w, filler))
                 imp_packed = imp_packed.at[w].set(jnp.stack(jax.tree_util.tree_leaves(imp_w)))
                 return v_all.at[:, :n].set(jnp.stack(vb)), imp_packed
