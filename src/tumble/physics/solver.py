@@ -119,6 +119,16 @@ def _filler_output(imp_def, n_velocity_sides: int):
     return fill
 
 
+def _at(x: jax.Array, i: jax.Array) -> jax.Array:
+    """``x[i]`` for a traced in-range scalar ``i``: one dynamic slice, without jnp's negative-index wrap-around."""
+    return jax.lax.dynamic_index_in_dim(x, i, 0, keepdims=False)
+
+
+def _set_at(x: jax.Array, i: jax.Array, value: jax.Array) -> jax.Array:
+    """``x.at[i].set(value)`` for a traced in-range scalar ``i``: one in-place update, without a bounds check."""
+    return jax.lax.dynamic_update_index_in_dim(x, value, i, 0)
+
+
 def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
     """``mask`` with trailing unit axes so that it broadcasts against ``like``."""
     return mask.reshape(mask.shape + (1,) * (like.ndim - mask.ndim))
@@ -242,13 +252,14 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             """
             if lanes == 0:  # one body: no pairs
                 return v_all, imp_packed
-            body_a, body_b = jnp.asarray(a_idx), jnp.asarray(b_idx)
+            # unsigned lane indices: jnp skips the wrap-around of negative indices (a kernel each)
+            body_a, body_b = jnp.asarray(a_idx, jnp.uint32), jnp.asarray(b_idx, jnp.uint32)
             filler = jnp.zeros((lanes,), v_all.dtype)
 
             def one_round(i, carry):
                 v_all, imp_packed = carry
-                r = live_rounds[i]
-                a, b = body_a[r], body_b[r]  # no body twice in a round: the scatters do not collide
+                r = _at(live_rounds, i)
+                a, b = _at(body_a, r), _at(body_b, r)  # no body twice in a round: the scatters do not collide
 
                 def solve_round(args):
                     c_r, imp_r, a, b = args
@@ -256,9 +267,9 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                                    tuple(v_all[:, b]), tuple(dp_all[:, a]), tuple(dp_all[:, b]))
 
                 imp_r, va, vb = computed_once_else(lambda x: solve_round(x[:-1]), _filler_output(imp_def, 2), i,
-                                                   (pair_packed[0][r], imp_packed[r], a, b, filler))
+                                                   (_at(pair_packed[0], r), _at(imp_packed, r), a, b, filler))
                 v_all = v_all.at[:, a].set(jnp.stack(va)).at[:, b].set(jnp.stack(vb))
-                return v_all, imp_packed.at[r].set(jnp.stack(jax.tree_util.tree_leaves(imp_r)))
+                return v_all, _set_at(imp_packed, r, jnp.stack(jax.tree_util.tree_leaves(imp_r)))
 
             return jax.lax.fori_loop(0, n_live_rounds, one_round, (v_all, imp_packed))
 
@@ -268,16 +279,17 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
             def one_wall(i, carry):
                 v_all, imp_packed = carry
-                w = live_walls[i]
+                w = _at(live_walls, i)
 
                 def solve_wall(args):
                     c_w, imp_w, w = args
-                    return wall_fn((wall_normals[w, 0], wall_normals[w, 1]), _unpack(c_w, wall_packed[1]),
+                    normal = _at(wall_normals, w)
+                    return wall_fn((normal[0], normal[1]), _unpack(c_w, wall_packed[1]),
                                    _unpack(imp_w, imp_def), tuple(v_all[:, :n]))
 
                 imp_w, vb = computed_once_else(lambda x: solve_wall(x[:-1]), _filler_output(imp_def, 1), i,
-                                               (wall_packed[0][w], imp_packed[w], w, filler))
-                imp_packed = imp_packed.at[w].set(jnp.stack(jax.tree_util.tree_leaves(imp_w)))
+                                               (_at(wall_packed[0], w), _at(imp_packed, w), w, filler))
+                imp_packed = _set_at(imp_packed, w, jnp.stack(jax.tree_util.tree_leaves(imp_w)))
                 return v_all.at[:, :n].set(jnp.stack(vb)), imp_packed
 
             return jax.lax.fori_loop(0, n_live_walls, one_wall, (v_all, imp_packed))
