@@ -290,9 +290,15 @@ class JointGeometry(NamedTuple):
 
 def _joint_geometry(c: JointConstraints, dp) -> JointGeometry:
     """``JointGeometry`` of all joints for body displacements ``dp = (dx, dy, dangle)`` [bodies + ground]."""
+    if jnp.ndim(c.active) == 1:  # one scene: one gather per side (a select per body would be a kernel each)
+        return _geometry_of(c, tuple(x[c.index_a] for x in dp), tuple(x[c.index_b] for x in dp))
     size = dp[0].shape[0]
     sel_a, sel_b = _selector(c.index_a, size), _selector(c.index_b, size)
-    dpa, dpb = _read(dp, sel_a), _read(dp, sel_b)
+    return _geometry_of(c, _read(dp, sel_a), _read(dp, sel_b))
+
+
+def _geometry_of(c: JointConstraints, dpa, dpb) -> JointGeometry:
+    """``JointGeometry`` of all joints from the displacements ``(dx, dy, dangle)`` of their bodies A and B."""
     ra = _rotate(dpa[2], (c.anchor_a[:, 0], c.anchor_a[:, 1]))
     rb = _rotate(dpb[2], (c.anchor_b[:, 0], c.anchor_b[:, 1]))
     ma, ia, mb, ib = c.inv_mass_a, c.inv_inertia_a, c.inv_mass_b, c.inv_inertia_b
