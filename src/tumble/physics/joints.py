@@ -207,33 +207,48 @@ def warm_start_joints(c: JointConstraints, imp: JointImpulses, v, dp):
 
     if c.active.shape[0] == 0:
         return v
-    if jnp.ndim(c.active) == 1:  # one scene
-        return _warm_start_one_scene(c, imp, v, dp)
     (c_packed, c_layout), (imp_packed, imp_layout) = _pack_fields(c), _pack_fields(imp)
     return jax.lax.scan(one, v, (c_packed, imp_packed))[0]
 
 
-def _warm_start_one_scene(c: JointConstraints, imp: JointImpulses, v, dp):
-    """``warm_start_joints`` for one scene, all joints at once.
+def pack_joint_impulses(imp: JointImpulses) -> jax.Array:
+    """One scene's joint impulses as one [J, 6] array (linear x, linear y, weld, motor, lower, upper)."""
+    return jnp.stack([imp.linear[:, 0], imp.linear[:, 1], imp.angular, imp.motor, imp.lower, imp.upper], axis=1)
+
+
+def unpack_joint_impulses(packed: jax.Array) -> JointImpulses:
+    """Inverse of :func:`pack_joint_impulses`."""
+    return JointImpulses(packed[:, :2], packed[:, 2], packed[:, 3], packed[:, 4], packed[:, 5])
+
+
+def _impulse_row(row) -> JointImpulses:
+    """One joint's impulses from its packed row [6] (the linear one as an (x, y) pair)."""
+    return JointImpulses((row[0], row[1]), row[2], row[3], row[4], row[5])
+
+
+def warm_start_joints_stacked(c: JointConstraints, imp_packed: jax.Array, v_all: jax.Array, dp_all: jax.Array):
+    """``warm_start_joints`` for one scene: stacked [3, bodies + ground] velocities, packed impulses.
 
     Warm starting only adds each joint's impulse to its two bodies, which
     does not depend on the velocities, so the joints need no order: their
     changes are summed per body (a body's sum may round differently from
-    the sequential loop's).  One scene then runs no loop here at all,
-    where the loop was about ten kernel launches per joint and substep.
+    the sequential loop's), and one scene runs no loop here at all.
     """
-    size = v[0].shape[0]
-    ra = _rotate(dp[2][c.index_a], (c.anchor_a[:, 0], c.anchor_a[:, 1]))
-    rb = _rotate(dp[2][c.index_b], (c.anchor_b[:, 0], c.anchor_b[:, 1]))
-    p = (imp.linear[:, 0], imp.linear[:, 1])
+    if c.active.shape[0] == 0:
+        return v_all
+    size = v_all.shape[1]
+    imp = _impulse_row(imp_packed.T)
+    ra = _rotate(dp_all[2][c.index_a], (c.anchor_a[:, 0], c.anchor_a[:, 1]))
+    rb = _rotate(dp_all[2][c.index_b], (c.anchor_b[:, 0], c.anchor_b[:, 1]))
+    p = imp.linear
     axial = imp.motor + imp.lower - imp.upper + imp.angular
-    dva = (-c.inv_mass_a * p[0], -c.inv_mass_a * p[1], -c.inv_inertia_a * (_cross(ra, p) + axial))
-    dvb = (c.inv_mass_b * p[0], c.inv_mass_b * p[1], c.inv_inertia_b * (_cross(rb, p) + axial))
+    dva = jnp.stack([-c.inv_mass_a * p[0], -c.inv_mass_a * p[1], -c.inv_inertia_a * (_cross(ra, p) + axial)])
+    dvb = jnp.stack([c.inv_mass_b * p[0], c.inv_mass_b * p[1], c.inv_inertia_b * (_cross(rb, p) + axial)])
     body = jnp.arange(size)[:, None]
     on_a, on_b = body == c.index_a[None, :], body == c.index_b[None, :]  # [bodies + ground, joints]
-    per_body = lambda on, d: jnp.sum(jnp.where(on, d[None, :], 0.0), axis=1)  # noqa: E731
+    per_body = lambda on, d: jnp.sum(jnp.where(on[None], d[:, None, :], 0.0), axis=2)  # noqa: E731  [3, bodies + ground]
     ground = jnp.arange(size) == size - 1  # never moves
-    return tuple(jnp.where(ground, 0.0, x + per_body(on_a, da) + per_body(on_b, db)) for x, da, db in zip(v, dva, dvb))
+    return jnp.where(ground, 0.0, v_all + per_body(on_a, dva) + per_body(on_b, dvb))
 
 
 def _gather_bodies(v_all, cj: JointConstraints):
@@ -289,9 +304,7 @@ class JointGeometry(NamedTuple):
 
 
 def _joint_geometry(c: JointConstraints, dp) -> JointGeometry:
-    """``JointGeometry`` of all joints for body displacements ``dp = (dx, dy, dangle)`` [bodies + ground]."""
-    if jnp.ndim(c.active) == 1:  # one scene: one gather per side (a select per body would be a kernel each)
-        return _geometry_of(c, tuple(x[c.index_a] for x in dp), tuple(x[c.index_b] for x in dp))
+    """``JointGeometry`` of all joints for body displacements ``dp = (dx, dy, dangle)`` [bodies + ground] (batched)."""
     size = dp[0].shape[0]
     sel_a, sel_b = _selector(c.index_a, size), _selector(c.index_b, size)
     return _geometry_of(c, _read(dp, sel_a), _read(dp, sel_b))
@@ -365,8 +378,6 @@ def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness,
     """One Gauss-Seidel pass over all joints; returns the new impulses and velocities."""
     if c.active.shape[0] == 0:
         return imp, v
-    if jnp.ndim(c.active) == 1:  # one scene
-        return _solve_one_scene(c, imp, v, _joint_geometry(c, dp), soft, use_bias, inv_h)
     size = v[0].shape[0]
     (c_packed, c_layout), (imp_packed, imp_layout) = _pack_fields(c), _pack_fields(imp)
     # materialised once: each field would re-read the bodies and re-rotate the anchors
@@ -396,25 +407,28 @@ def solve_joints(c: JointConstraints, imp: JointImpulses, v, dp, soft: Softness,
     return new_imp, v
 
 
-def _solve_one_scene(c: JointConstraints, imp: JointImpulses, v, geometry: JointGeometry, soft: Softness,
-                     use_bias, inv_h):
-    """``solve_joints`` for one scene: per joint, one gather of its bodies, one write of them and of its impulses.
+def solve_joints_stacked(c: JointConstraints, imp_packed: jax.Array, v_all: jax.Array, dp_all: jax.Array,
+                         soft: Softness, use_bias: jax.Array, inv_h: jax.Array):
+    """``solve_joints`` for one scene: stacked [3, bodies + ground] velocities and displacements, packed impulses.
 
-    For one scene every kernel is a launch: stacked velocities and one
-    packed impulse row per joint make a joint's iteration three kernels
-    instead of sixteen (six reads, three velocity writes, five impulse
-    writes before).
+    Returns ``(imp_packed, v_all)``.  For one scene every kernel is a
+    launch: per joint, one gather of its bodies, one write of them and one
+    of its impulse row make an iteration about half the kernels of the
+    per-component version.
     """
+    if c.active.shape[0] == 0:
+        return imp_packed, v_all
+    geometry = _geometry_of(c, tuple(dp_all[:, c.index_a]), tuple(dp_all[:, c.index_b]))
+    # the geometry fields packed: a few kernels compute them all, and the scan slices one row per joint
+    g_packed = fusible_stack(list(geometry), axis=1)
+
     def one(v_all, xs):
-        cj, ij, g_row = xs
-        g = JointGeometry(*(g_row[i] for i in range(len(JointGeometry._fields))))
+        cj, ij_row, g_row = xs
+        ij, g = _impulse_row(ij_row), JointGeometry(*(g_row[i] for i in range(len(JointGeometry._fields))))
         va, vb = _gather_bodies(v_all, cj)
         wa, wb, (angular_imp, motor, lower, upper) = _angular_rows(cj, ij, g, va[2], vb[2], soft, use_bias, inv_h)
         va, vb, (lx, ly) = _point_row(cj, ij.linear, g, (va[0], va[1], wa), (vb[0], vb[1], wb), soft, use_bias)
         return _scatter_bodies(v_all, cj, va, vb), jnp.stack([lx, ly, angular_imp, motor, lower, upper])
 
-    ij = imp._replace(linear=(imp.linear[:, 0], imp.linear[:, 1]))
-    # the geometry fields packed: one kernel computes them all, and the scan slices one row per joint
-    g_packed = fusible_stack(list(geometry), axis=1)
-    v_all, out = jax.lax.scan(one, jnp.stack(v), (c, ij, g_packed))
-    return JointImpulses(out[:, :2], out[:, 2], out[:, 3], out[:, 4], out[:, 5]), tuple(v_all)
+    v_all, imp_packed = jax.lax.scan(one, v_all, (c, imp_packed, g_packed))
+    return imp_packed, v_all

@@ -16,8 +16,17 @@ the CPU time, of the batch-last program with a one-wide batch axis).  One
 scene also loops over only its live rounds and walls, gathering the two
 bodies of each lane by index, instead of scanning every round through the
 seats (M, batch 1: +31-38% steps/s; a skipped region inside a scan still
-pays for the scan's slicing and the seat shuffle), with its contact impulses
-packed and its velocities stacked throughout (+15-19% more).
+pays for the scan's slicing and the seat shuffle), with its contact and
+joint impulses packed and its velocities and displacements stacked
+throughout (``solve_one_scene``): each kernel is a launch there, and each
+change of layout would be kernels per pass.
+
+At batch 1 the time goes to XLA's CPU runtime (launching kernels,
+scheduling them), not to arithmetic.  Its executor hands half of any
+ready queue longer than eight kernels to a second thread, which then spins
+between tasks; whether that happens in a hot loop varies with small
+changes of the program.  See docs/architecture.md ("Batch 1 and XLA's
+threads") for the measurements and the ``NPROC=1`` setting.
 
 Rejected: letting ``vmap`` batch the loop as usual (batch-major arrays, the
 innermost axis as short as the number of lanes); unrolling the rounds (no
@@ -45,7 +54,16 @@ from tumble.physics.contact_solver import (
     wall_constraints,
     warm_start_contacts,
 )
-from tumble.physics.joints import JointConstraints, JointImpulses, solve_joints, warm_start_joints
+from tumble.physics.joints import (
+    JointConstraints,
+    JointImpulses,
+    pack_joint_impulses,
+    solve_joints,
+    solve_joints_stacked,
+    unpack_joint_impulses,
+    warm_start_joints,
+    warm_start_joints_stacked,
+)
 from tumble.physics.scene import WALL_NORMALS
 from tumble.physics.schedule import PairSchedule
 from tumble.physics.softness import Softness
@@ -145,8 +163,9 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
     seats_total = n + 1  # bodies and the ground slot
     # warm starting sums each lane's impulse into its two bodies: a 0/1 matrix for one scene,
     # static lists of lanes per body for a batch
-    lane_to_a = (np.arange(seats_total)[:, None] == a_idx.reshape(-1)[None, :]).astype(np.float32)
-    lane_to_b = (np.arange(seats_total)[:, None] == b_idx.reshape(-1)[None, :]).astype(np.float32)
+    # [lanes of side A, then of side B, bodies + ground]: which body each lane's side belongs to
+    sides_to_body = (np.concatenate([a_idx.reshape(-1), b_idx.reshape(-1)])[:, None]
+                     == np.arange(seats_total)[None, :]).astype(np.float32)
     lanes_of_body = [
         [(r, k, 0) for r, k in zip(*np.nonzero(a_idx == s))] + [(r, k, 1) for r, k in zip(*np.nonzero(b_idx == s))]
         for s in range(seats_total)
@@ -294,12 +313,6 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
             return jax.lax.fori_loop(0, n_live_walls, one_wall, (v_all, imp_packed))
 
-        def over_live_regions(v, dp, imps: Impulses, wall_fn, lane_fn):
-            """One scene's pass over its live walls, then its live rounds: ``(v, wall_impulses, pair_impulses)``."""
-            v_all, walls_imp = over_live_walls(jnp.stack(v), imps.walls, wall_fn)
-            v_all, pairs_imp = over_live_rounds(v_all, jnp.stack(dp), imps.pairs, lane_fn)
-            return tuple(v_all), walls_imp, pairs_imp
-
         def over_walls(v, imp_walls, wall_fn):
             """Apply ``wall_fn(normal, (constraints, bounce), impulses, v_bodies)`` wall by wall, all bodies at once.
 
@@ -329,49 +342,52 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             imp_walls = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *per_wall)
             return tuple(jnp.concatenate([xb, x[-1:]]) for xb, x in zip(vb, v)), imp_walls
 
-        def solve_pass(v, dp, imps: Impulses, use_bias: jax.Array):
-            joints, v = solve_joints(joint_c, imps.joints, v, dp, k.joint_soft, use_bias, inv_h)
-            dp_n = tuple(x[:n] for x in dp)
+        def pass_fns(dp_bodies, use_bias):
+            """The wall and lane functions of a solve pass.
 
+            ``dp_bodies()`` gives the displacements of the bodies (no ground
+            slot); called inside a wall's region, its slices fuse there.
+            """
             def wall_fn(normal, row, imp_w, vb):
                 c_w = row[0]  # a body's masses against this wall, as against every wall
-                return solve_wall_contacts(wall_constraints(c_w), normal, imp_w, vb, dp_n, c_w.mb, c_w.ib, use_bias,
-                                           inv_h, k.max_push, k.static_soft)
+                return solve_wall_contacts(wall_constraints(c_w), normal, imp_w, vb, dp_bodies(), c_w.mb, c_w.ib,
+                                           use_bias, inv_h, k.max_push, k.static_soft)
 
             def lane_fn(c_r, imp_r, va, vb, dpa, dpb):
                 c_r, _ = c_r
                 return solve_contacts(c_r, imp_r, va, vb, dpa, dpb, use_bias, inv_h, k.max_push, k.contact_soft,
                                       k.static_soft)
 
-            if one_scene:
-                v, walls_imp, pairs = over_live_regions(v, dp, imps, wall_fn, lane_fn)
-                return v, Impulses(pairs, walls_imp, joints)
+            return wall_fn, lane_fn
+
+        def solve_pass(v, dp, imps: Impulses, use_bias: jax.Array):
+            joints, v = solve_joints(joint_c, imps.joints, v, dp, k.joint_soft, use_bias, inv_h)
+            wall_fn, lane_fn = pass_fns(lambda: tuple(x[:n] for x in dp), use_bias)
             v, walls_imp = over_walls(v, imps.walls, wall_fn)
             v, pairs = over_rounds(v, dp, imps.pairs, lane_fn, pair_packed)
             return v, Impulses(pairs, walls_imp, joints)
 
-        def warm_start(v, dp, imps: Impulses):
-            v = warm_start_joints(joint_c, imps.joints, v, dp)
-            # contacts: impulses summed per body (accumulation has no races)
-            imp_walls, imp_pairs = imps.walls, imps.pairs
-            if one_scene:
-                imp_walls, imp_pairs = (_unpack(x, imp_def, axis=1) for x in (imp_walls, imp_pairs))
+        def contact_warm_start_deltas(imp_walls, imp_pairs):
+            """Velocity changes of warm starting the contacts: per wall and body, per lane and side."""
             wall_c, pair_c = wall_fields()[0], pair_fields()[0]
             zw = tuple(jnp.zeros_like(wall_c.ma) for _ in range(3))
             _, dw = warm_start_contacts(wall_c, imp_walls, zw, zw)
             zl = tuple(jnp.zeros_like(pair_c.ma) for _ in range(3))
             da, db = warm_start_contacts(pair_c, imp_pairs, zl, zl)
+            return dw, da, db
+
+        def warm_start(v, dp, imps: Impulses):
+            v = warm_start_joints(joint_c, imps.joints, v, dp)
+            # contacts: impulses summed per body (accumulation has no races); batch-last, static
+            # slices and adds stay element-wise, vectorised over the batch
+            dw, da, db = contact_warm_start_deltas(imps.walls, imps.pairs)
             out = []
             for x, xw, xa, xb in zip(v, dw, da, db):
-                if x.ndim == 1:  # one scene: a static 0/1 matrix product is fewest, cheapest kernels
-                    x = x.at[:n].add(jnp.sum(xw, axis=0))
-                    x = x + lane_to_a @ xa.reshape(-1) + lane_to_b @ xb.reshape(-1)
-                else:  # batch-last: static slices and adds stay element-wise, vectorised over the batch
-                    x = x.at[:n].add(xw[0] + xw[1] + xw[2] + xw[3])
-                    sides = (xa, xb)
-                    per_body = [sum((sides[side][r, k] for r, k, side in lanes_of_body[s]), jnp.zeros_like(x[0]))
-                                for s in range(n)]
-                    x = x.at[:n].add(jnp.stack(per_body))
+                x = x.at[:n].add(xw[0] + xw[1] + xw[2] + xw[3])
+                sides = (xa, xb)
+                per_body = [sum((sides[side][r, k] for r, k, side in lanes_of_body[s]), jnp.zeros_like(x[0]))
+                            for s in range(n)]
+                x = x.at[:n].add(jnp.stack(per_body))
                 out.append(x.at[-1].set(0.0))
             return tuple(out)
 
@@ -400,9 +416,6 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
             return jax.lax.scan(solve_then_relax, (v, dp, imps), jnp.array([True, False]))[0], None
 
-        dp0 = tuple(jnp.zeros_like(x) for x in v)
-        (v, dp, imps), _ = jax.lax.scan(substep, (v, dp0, imps), None, length=substeps)
-
         def bounce_wall(normal, row, imp_w, vb):
             c_w, bc = row
             return apply_wall_restitution(wall_constraints(c_w), normal, bc, imp_w, vb, c_w.mb, c_w.ib,
@@ -412,10 +425,64 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             c_r, bc = c_r
             return apply_restitution(c_r, bc, imp_r, va, vb, k.restitution_threshold)
 
-        if one_scene:
-            v, wall_final, pair_final = over_live_regions(v, dp, imps, bounce_wall, bounce_lane)
+        def solve_one_scene(v, imps: Impulses):
+            """The solver for one scene, on stacked [3, n + 1] velocities and displacements.
+
+            Contact impulses stay packed ([R, 6, L], [4, 6, N]), joint
+            impulses too ([J, 6]), and velocities and displacements stacked,
+            through every loop: for one scene each kernel is a launch, and
+            each conversion between layouts would be kernels per pass.
+            """
+            accel_all = jnp.stack(accel)
+            damping = jnp.stack([k.linear_damping, k.linear_damping, k.angular_damping])[:, None]
+            ground = np.arange(n + 1) == n  # the ground slot never moves
+
+            def clamp(v_all):
+                return jnp.stack(clamp_speed(v_all[0], v_all[1], v_all[2]))
+
+            def warm_start_one(v_all, dp_all, imps: Impulses):
+                v_all = warm_start_joints_stacked(joint_c, imps.joints, v_all, dp_all)
+                dw, da, db = contact_warm_start_deltas(*(_unpack(x, imp_def, axis=1) for x in (imps.walls, imps.pairs)))
+                v_all = v_all.at[:, :n].add(jnp.stack([jnp.sum(x, axis=0) for x in dw]))
+                # one static 0/1 matrix product sums the lanes into their bodies.  One kernel computes
+                # every lane's change: six, all ready at once, made the executor hand half the substep
+                # to a second thread (more than eight ready kernels), which then spun between substeps
+                lanes = jnp.stack([jnp.concatenate([xa.reshape(-1), xb.reshape(-1)]) for xa, xb in zip(da, db)])
+                v_all = v_all + lanes @ sides_to_body
+                return jnp.where(ground, 0.0, v_all)
+
+            def substep_one(carry, _):
+                v_all, dp_all, imps = carry
+                v_all = clamp((v_all + h * accel_all) * damping)
+                v_all = warm_start_one(v_all, dp_all, imps)
+
+                def solve_then_relax(carry, use_bias):
+                    # pass 1: solve with bias, then move the bodies; pass 2: relax (no bias)
+                    v_all, dp_all, imps = carry
+                    joints, v_all = solve_joints_stacked(joint_c, imps.joints, v_all, dp_all, k.joint_soft, use_bias,
+                                                         inv_h)
+                    wall_fn, lane_fn = pass_fns(lambda: tuple(dp_all[:, :n]), use_bias)
+                    v_all, walls_imp = over_live_walls(v_all, imps.walls, wall_fn)
+                    v_all, pairs_imp = over_live_rounds(v_all, dp_all, imps.pairs, lane_fn)
+                    v_all = clamp(v_all)  # extreme motors or thrusters must not fling bodies past the caps
+                    dp_all = dp_all + jnp.where(use_bias, h, 0.0) * v_all
+                    return (v_all, dp_all, Impulses(pairs_imp, walls_imp, joints)), None
+
+                return jax.lax.scan(solve_then_relax, (v_all, dp_all, imps), jnp.array([True, False]))[0], None
+
+            v_all = jnp.stack(v)
+            imps = imps._replace(joints=pack_joint_impulses(imps.joints))
+            (v_all, dp_all, imps), _ = jax.lax.scan(substep_one, (v_all, jnp.zeros_like(v_all), imps), None,
+                                                    length=substeps)
+            v_all, wall_final = over_live_walls(v_all, imps.walls, bounce_wall)
+            v_all, pair_final = over_live_rounds(v_all, dp_all, imps.pairs, bounce_lane)
             pair_final, wall_final = (_unpack(x, imp_def, axis=1) for x in (pair_final, wall_final))
-            return v, dp, Impulses(pair_final, wall_final, imps.joints)
+            return tuple(v_all), tuple(dp_all), Impulses(pair_final, wall_final, unpack_joint_impulses(imps.joints))
+
+        if one_scene:
+            return solve_one_scene(v, imps)
+        dp0 = tuple(jnp.zeros_like(x) for x in v)
+        (v, dp, imps), _ = jax.lax.scan(substep, (v, dp0, imps), None, length=substeps)
         v, wall_final = over_walls(v, imps.walls, bounce_wall)
         v, pair_final = over_rounds(v, dp, imps.pairs, bounce_lane, pair_packed)
         return v, dp, Impulses(pair_final, wall_final, imps.joints)
