@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import tumble.physics
+from tumble.cpu_threads import cpu_threads_setting
 from tumble.physics import Capacity, Controls, SceneBuilder, simulate, step
 
 SIZES = {  # (polygons, circles, joints, thrusters) outside the boundary
@@ -211,7 +212,8 @@ def main(sizes: Iterable[str] = ("s", "m", "l"), batches: Iterable[int] = (1, 16
         print(json.dumps(pyramid), flush=True)
     else:
         _print_table(rows)
-        print(json.dumps({"benchmark": "physics", "device": str(jax.devices()[0]), "rows": rows}))
+        print(json.dumps({"benchmark": "physics", "device": str(jax.devices()[0]), "cpu_threads": cpu_threads_setting(),
+                          "rows": rows}))
     return rows
 
 

@@ -33,6 +33,24 @@ register_training_commands(app)
 DEFAULT_BATCHES = (1, 16, 256, 1024, 4096)
 
 
+@bench_app.callback()
+def bench_options(
+    cpu_threads: Annotated[
+        int | None,
+        typer.Option(
+            "--cpu-threads", min=1,
+            help="Threads for XLA's CPU runtime, on both sides (NPROC; default: one per core). "
+                 "Batch 1 is steadier with 1: see docs/architecture.md.",
+        ),
+    ] = None,
+) -> None:
+    """Benchmarks (see docs/cli.md)."""
+    if cpu_threads is not None:
+        from tumble.cpu_threads import limit_cpu_threads
+
+        limit_cpu_threads(cpu_threads)
+
+
 class Size(str, enum.Enum):
     """Kinetix level sizes."""
 
