@@ -445,7 +445,7 @@ def leg(hip: tuple[float, float], first: int, body: int, channels: tuple[int, in
 @design("bounding_runner", "l", "locomotion",
         "Drive the hip and knee motors of the green-backed two-legged runner in a bounding rhythm to the blue right "
         "wall, never letting its back touch the red floor")
-def bounding_runner(period: float = 12.0, hip_amp: float = 0.3, knee_amp: float = 0.4, knee_phase: float = 1.5,
+def bounding_runner(period: float = 12.0, hip_amp: float = 0.25, knee_amp: float = 0.4, knee_phase: float = 1.5,
                     front_phase: float = 0.0, knee_offset: float = 0.0):
     hip_y, x = 1.05, 0.9
     torso = box(0.9, 0.12, x, hip_y, density=5.0, role="green")
