@@ -136,9 +136,7 @@ def _selector(index, size: int):
 
 
 def _read(v, sel):
-    if sel.ndim == 1:  # one scene
-        return tuple(jnp.sum(jnp.where(sel, x, 0.0), axis=0) for x in v)
-    # batched: an explicit sum over the (few) bodies stays element-wise (a reduction is its own kernel)
+    # batched only: an explicit sum over the (few) bodies stays element-wise (a reduction is its own kernel)
     return tuple(sum(jnp.where(sel[i], x[i], 0.0) for i in range(x.shape[0])) for x in v)
 
 
@@ -213,7 +211,7 @@ def warm_start_joints(c: JointConstraints, imp: JointImpulses, v, dp):
 
 def pack_joint_impulses(imp: JointImpulses) -> jax.Array:
     """One scene's joint impulses as one [J, 6] array (linear x, linear y, weld, motor, lower, upper)."""
-    return jnp.stack([imp.linear[:, 0], imp.linear[:, 1], imp.angular, imp.motor, imp.lower, imp.upper], axis=1)
+    return _pack_fields(imp)[0]
 
 
 def unpack_joint_impulses(packed: jax.Array) -> JointImpulses:
