@@ -30,7 +30,7 @@ def limit_cpu_threads(n: int) -> None:
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"cpu threads must be a positive integer, got {n!r}")
-    if _backend_started():
+    if jax_backend_started():
         raise RuntimeError("limit_cpu_threads must run before JAX's first computation in this process: "
                            "its CPU backend has already started (set NPROC in the environment instead)")
     os.environ["NPROC"] = str(n)
@@ -42,7 +42,8 @@ def cpu_threads_setting() -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-def _backend_started() -> bool:
+def jax_backend_started() -> bool:
+    """Whether JAX's CPU backend has started in this process (settings read at its start are then fixed)."""
     try:
         from jax._src import xla_bridge
     except ImportError:  # no JAX loaded yet, or a layout without this module: nothing started

@@ -163,13 +163,23 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
     seats_total = n + 1  # bodies and the ground slot
     # warm starting sums each lane's impulse into its two bodies: a 0/1 matrix for one scene,
     # static lists of lanes per body for a batch
-    # [lanes of side A, then of side B, bodies + ground]: which body each lane's side belongs to
-    sides_to_body = (np.concatenate([a_idx.reshape(-1), b_idx.reshape(-1)])[:, None]
-                     == np.arange(seats_total)[None, :]).astype(np.float32)
+    # per body (and the ground slot), the lane sides that act on it: indices into [lanes of side A,
+    # then of side B, then one zero], padded with the zero
+    side_bodies = np.concatenate([a_idx.reshape(-1), b_idx.reshape(-1)])
+    sides_of_body = [np.nonzero(side_bodies == s)[0] for s in range(seats_total)]
+    sides_per_body = np.full((seats_total, max([1] + [x.size for x in sides_of_body])), side_bodies.size, np.uint32)
+    for s, sides in enumerate(sides_of_body):
+        sides_per_body[s, :sides.size] = sides
     lanes_of_body = [
         [(r, k, 0) for r, k in zip(*np.nonzero(a_idx == s))] + [(r, k, 1) for r, k in zip(*np.nonzero(b_idx == s))]
         for s in range(seats_total)
     ]
+    # one scene writes a round back as a gather from [bodies + ground, lanes A, lanes B]: per round,
+    # where each body's new velocity sits (a scatter would keep XLA from compiling the loops whole)
+    round_sources = np.tile(np.arange(seats_total, dtype=np.uint32), (max(a_idx.shape[0], 1), 1))
+    for r in range(a_idx.shape[0]):
+        round_sources[r, a_idx[r]] = seats_total + np.arange(lanes)
+        round_sources[r, b_idx[r]] = seats_total + lanes + np.arange(lanes)
 
     def solve(v, pair_c: ContactConstraints, pair_bounce: BounceConstants, wall_c: ContactConstraints,
               wall_bounce: BounceConstants, joint_c: JointConstraints, imps: Impulses, accel, k: SolverConstants):
@@ -273,6 +283,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 return v_all, imp_packed
             # unsigned lane indices: jnp skips the wrap-around of negative indices (a kernel each)
             body_a, body_b = jnp.asarray(a_idx, jnp.uint32), jnp.asarray(b_idx, jnp.uint32)
+            round_sources_j = jnp.asarray(round_sources)
             filler = jnp.zeros((lanes,), v_all.dtype)
 
             def one_round(i, carry):
@@ -287,7 +298,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
 
                 imp_r, va, vb = computed_once_else(lambda x: solve_round(x[:-1]), _filler_output(imp_def, 2), i,
                                                    (_at(pair_packed[0], r), _at(imp_packed, r), a, b, filler))
-                v_all = v_all.at[:, a].set(jnp.stack(va)).at[:, b].set(jnp.stack(vb))
+                v_all = jnp.concatenate([v_all, jnp.stack(va), jnp.stack(vb)], axis=1)[:, _at(round_sources_j, r)]
                 return v_all, _set_at(imp_packed, r, jnp.stack(jax.tree_util.tree_leaves(imp_r)))
 
             return jax.lax.fori_loop(0, n_live_rounds, one_round, (v_all, imp_packed))
@@ -444,11 +455,11 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 v_all = warm_start_joints_stacked(joint_c, imps.joints, v_all, dp_all)
                 dw, da, db = contact_warm_start_deltas(*(_unpack(x, imp_def, axis=1) for x in (imps.walls, imps.pairs)))
                 v_all = v_all.at[:, :n].add(jnp.stack([jnp.sum(x, axis=0) for x in dw]))
-                # one static 0/1 matrix product sums the lanes into their bodies.  One kernel computes
-                # every lane's change: six, all ready at once, made the executor hand half the substep
-                # to a second thread (more than eight ready kernels), which then spun between substeps
-                lanes = jnp.stack([jnp.concatenate([xa.reshape(-1), xb.reshape(-1)]) for xa, xb in zip(da, db)])
-                v_all = v_all + lanes @ sides_to_body
+                # one gather and sum adds the lanes into their bodies (a matrix product would be a
+                # library call, which keeps XLA from compiling the substep loop whole; see whole_loops)
+                lanes = jnp.stack([jnp.concatenate([xa.reshape(-1), xb.reshape(-1), jnp.zeros((1,), xa.dtype)])
+                                   for xa, xb in zip(da, db)])
+                v_all = v_all + jnp.sum(lanes[:, sides_per_body], axis=2)
                 return jnp.where(ground, 0.0, v_all)
 
             def substep_one(carry, _):

@@ -1,0 +1,105 @@
+"""The whole-loop XLA setting: what importing tumble sets, a user's own setting, and that the solver's loops qualify."""
+
+import os
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tumble.physics import Capacity, SceneBuilder
+from tumble.physics.filtering import excluded_pairs
+from tumble.whole_loops import WHOLE_LOOP_BYTES, enable_whole_loops, whole_loop_bytes
+
+OPTION = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold"
+
+
+def _fresh_python(code: str, xla_flags: str | None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    if xla_flags is not None:
+        env["XLA_FLAGS"] = xla_flags
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, "100", True])
+def test_rejects_anything_but_a_positive_byte_count(bad):
+    with pytest.raises(ValueError, match="positive number of bytes"):
+        enable_whole_loops(bad)
+
+
+def test_leaves_the_environment_alone_once_jax_has_started(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
+    jnp.ones(1).block_until_ready()  # the backend runs in this process now: XLA has read its flags
+    assert enable_whole_loops() is False
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_enable_fast_math=false"
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ("", None),
+        ("--xla_cpu_enable_fast_math=false", None),
+        (f"--xla_cpu_enable_fast_math=false {OPTION}=4096", 4096),
+        ("--xla_backend_extra_options=other_key=1,xla_cpu_small_while_loop_byte_threshold=77", 77),
+        ("--xla_backend_extra_options=other_key=1", None),
+    ],
+)
+def test_reads_the_threshold_from_xla_flags(monkeypatch, flags, expected):
+    monkeypatch.setenv("XLA_FLAGS", flags)
+    assert whole_loop_bytes() == expected
+
+
+# Compiles one unbatched step of a small scene with walls, contacts and a joint chain, then lists
+# the loops XLA still runs kernel by kernel: those left in the entry computation.
+_ONE_SCENE_LOOPS = """
+import os, re
+import jax
+import tumble
+from tumble.physics import Capacity, SceneBuilder, default_controls, step
+b = SceneBuilder()
+b.set_boundary(floor=0.0, left=-5.0, right=5.0, ceiling=8.0)
+a = b.add_box(size=(1, 1), position=(0.0, 0.6))
+m = b.add_box(size=(1, 1), position=(1.2, 0.6))
+c = b.add_circle(0.3, position=(0.0, 2.0))
+b.add_revolute_joint(a, m, (0.6, 0.6), enable_motor=True, motor_speed=1.0, max_motor_torque=5.0)
+b.add_revolute_joint(m, c, (0.6, 2.0))
+scene, params = b.build(Capacity(n_polygons=2, n_circles=1, n_joints=2, n_thrusters=1, max_vertices=4))
+text = jax.jit(lambda s: step(s, default_controls(s), params)[0]).lower(scene).compile().as_text()
+entry = text[text.index("ENTRY"):]
+print(os.environ.get("XLA_FLAGS"), "|", text.count('xla_cpu_small_call="true"'), "|", len(re.findall(r" while\\(", entry)))
+"""
+
+
+def test_importing_tumble_compiles_every_loop_of_a_one_scene_step_whole():
+    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None).split(" | ")
+    assert flags == f"{OPTION}={WHOLE_LOOP_BYTES}"
+    # the solver's loops and the joint-chain labelling: none may hold a scatter, sort or library call
+    assert int(left) == 0
+    assert int(whole) >= 4  # substeps, live walls, live rounds (solve and restitution), joints...
+
+
+def test_a_users_own_extra_options_win():
+    mine = f"{OPTION}=1024"
+    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, mine).split(" | ")
+    assert flags == mine
+    assert int(left) > 0  # XLA's default threshold (1 KiB) leaves the solver's loops kernel by kernel
+
+
+def test_joint_chains_label_a_long_chain_as_one():
+    """Bodies 0-1-2-3-4 jointed in a chain, 5 alone: the chain filter excludes every pair inside the chain."""
+    b = SceneBuilder(gravity=(0.0, 0.0))
+    ids = [b.add_box(size=(0.5, 0.5), position=(2.0 * i, 0.0)) for i in range(6)]
+    for i in (3, 0, 2, 1):  # out of order: labels must spread both ways along the chain
+        b.add_revolute_joint(ids[i], ids[i + 1], (2.0 * i + 1.0, 0.0))
+    b.set_joint_chain_filter()
+    scene, _ = b.build(Capacity(n_polygons=6, n_circles=0, n_joints=4, n_thrusters=0, max_vertices=4))
+    excluded = np.asarray(excluded_pairs(scene))
+    chain = [int(i) for i in ids[:5]]
+    expected = np.zeros_like(excluded)
+    for i in chain:
+        for j in chain:
+            expected[i, j] = True
+    assert (excluded == expected).all(), np.argwhere(excluded != expected)
