@@ -1,4 +1,4 @@
-"""The whole-loop XLA setting: what importing tumble sets, a user's own setting, and that the solver's loops qualify."""
+"""The whole-loop XLA setting: opt-in, a user's own setting wins, and every loop of a one-scene step qualifies."""
 
 import os
 import subprocess
@@ -15,11 +15,11 @@ from tumble.whole_loops import WHOLE_LOOP_BYTES, enable_whole_loops, whole_loop_
 OPTION = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold"
 
 
-def _fresh_python(code: str, xla_flags: str | None) -> str:
+def _fresh_python(code: str, xla_flags: str | None, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     if xla_flags is not None:
         env["XLA_FLAGS"] = xla_flags
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip().splitlines()[-1]
 
@@ -30,11 +30,12 @@ def test_rejects_anything_but_a_positive_byte_count(bad):
         enable_whole_loops(bad)
 
 
-def test_leaves_the_environment_alone_once_jax_has_started(monkeypatch):
+def test_refuses_once_jax_has_started(monkeypatch):
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
     jnp.ones(1).block_until_ready()  # the backend runs in this process now: XLA has read its flags
-    assert enable_whole_loops() is False
-    assert os.environ["XLA_FLAGS"] == "--xla_cpu_enable_fast_math=false"
+    with pytest.raises(RuntimeError, match="before JAX's first computation"):
+        enable_whole_loops()
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_enable_fast_math=false"  # nothing half-applied
 
 
 @pytest.mark.parametrize(
@@ -55,9 +56,12 @@ def test_reads_the_threshold_from_xla_flags(monkeypatch, flags, expected):
 # Compiles one unbatched step of a small scene with walls, contacts and a joint chain, then lists
 # the loops XLA still runs kernel by kernel: those left in the entry computation.
 _ONE_SCENE_LOOPS = """
-import os, re
-import jax
+import os, re, sys
 import tumble
+if sys.argv[1:] == ["whole"]:
+    from tumble.whole_loops import enable_whole_loops
+    enable_whole_loops()
+import jax
 from tumble.physics import Capacity, SceneBuilder, default_controls, step
 b = SceneBuilder()
 b.set_boundary(floor=0.0, left=-5.0, right=5.0, ceiling=8.0)
@@ -73,19 +77,25 @@ print(os.environ.get("XLA_FLAGS"), "|", text.count('xla_cpu_small_call="true"'),
 """
 
 
-def test_importing_tumble_compiles_every_loop_of_a_one_scene_step_whole():
-    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None).split(" | ")
+def test_enabled_every_loop_of_a_one_scene_step_is_compiled_whole():
+    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None, "whole").split(" | ")
     assert flags == f"{OPTION}={WHOLE_LOOP_BYTES}"
     # the solver's loops and the joint-chain labelling: none may hold a scatter, sort or library call
     assert int(left) == 0
     assert int(whole) >= 4  # substeps, live walls, live rounds (solve and restitution), joints...
 
 
+def test_importing_tumble_sets_nothing_and_xla_keeps_the_loops_kernel_by_kernel():
+    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None).split(" | ")
+    assert flags == "None"
+    assert int(left) > 0  # XLA's default threshold (1 KiB) admits none of the solver's loops
+
+
 def test_a_users_own_extra_options_win():
     mine = f"{OPTION}=1024"
-    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, mine).split(" | ")
+    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, mine, "whole").split(" | ")
     assert flags == mine
-    assert int(left) > 0  # XLA's default threshold (1 KiB) leaves the solver's loops kernel by kernel
+    assert int(left) > 0
 
 
 def test_joint_chains_label_a_long_chain_as_one():

@@ -5,12 +5,7 @@ engine), ``tumble.levels``, ``tumble.env``, ``tumble.render``, ``tumble.agents``
 ``tumble.cli``.
 """
 
-from tumble.whole_loops import enable_whole_loops
-
 __version__ = "0.1.0"
-
-# before JAX's CPU backend starts: the engine's solver loops compiled whole (see tumble.whole_loops)
-enable_whole_loops()
 
 
 def make(*args, **kwargs):

@@ -8,17 +8,19 @@ floating-point operations, and the launches, not the arithmetic, set the
 speed.  XLA has a pass that compiles a loop whose one iteration reads and
 writes fewer than a threshold of bytes into one function instead (no launch
 per kernel); its default threshold, 1 KiB, admits none of the engine's
-loops.  Tumble raises it, which makes one M-sized scene's physics about
-three times faster on a 2-core CPU (docs/architecture.md, "Solver loops
-compiled whole").  The pass skips any loop that contains a scatter or a sort,
-which is why the solver's one-scene loops use neither.
+loops.  Raising it makes one M-sized scene's physics two to three times
+faster on a 2-core CPU (docs/architecture.md, "Solver loops compiled
+whole").  The pass skips any loop that contains a scatter, a sort or a
+library call, which is why the solver's one-scene loops use none.
 
-XLA reads the setting once, when JAX's CPU backend starts, from the
-``XLA_FLAGS`` environment variable: importing ``tumble`` adds it there when
-the backend has not started yet and ``XLA_FLAGS`` does not already set
-``--xla_backend_extra_options`` (a user's own setting wins; XLA's default is
-``--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1024``).
-Results are the same up to floating-point rounding.
+It is opt-in: results then differ from XLA's default program by rounding,
+and the open-loop certificates of the bundled levels that balance unstable
+systems (``cartpole_balance``, ``double_cartpole``, ``bounding_runner``) are
+recorded under the default and no longer replay under it.  XLA reads the
+setting once, when JAX's CPU backend starts, from the ``XLA_FLAGS``
+environment variable: call :func:`enable_whole_loops` before the first JAX
+computation of the process (``tumble bench --whole-loops`` does), or set
+``XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=10000000``.
 """
 
 from __future__ import annotations
@@ -39,16 +41,20 @@ _FLAG = "--xla_backend_extra_options"
 def enable_whole_loops(threshold: int = WHOLE_LOOP_BYTES) -> bool:
     """Ask XLA (through ``XLA_FLAGS``) to compile loops under ``threshold`` bytes whole.
 
-    Returns whether the setting was added.  It is not when JAX's CPU
-    backend has already started in this process (XLA would ignore it), or
-    when ``XLA_FLAGS`` already sets ``--xla_backend_extra_options``.
-    Raises ``ValueError`` for a threshold below 1.  Child processes inherit
-    the setting.
+    Returns whether the setting was added; it is not when ``XLA_FLAGS``
+    already sets ``--xla_backend_extra_options`` (a user's own setting
+    wins).  Raises ``ValueError`` for a threshold below 1 and
+    ``RuntimeError`` when JAX's CPU backend has already started in this
+    process (XLA would silently ignore the setting).  Child processes
+    inherit it.
     """
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise ValueError(f"whole-loop threshold must be a positive number of bytes, got {threshold!r}")
+    if "jax" in sys.modules and jax_backend_started():
+        raise RuntimeError("enable_whole_loops must run before JAX's first computation in this process: its CPU "
+                           f"backend has already started (set XLA_FLAGS={_FLAG}={_OPTION}={threshold} instead)")
     flags = os.environ.get("XLA_FLAGS", "")
-    if _FLAG in flags or ("jax" in sys.modules and jax_backend_started()):
+    if _FLAG in flags:
         return False
     os.environ["XLA_FLAGS"] = f"{flags} {_FLAG}={_OPTION}={threshold}".strip()
     return True

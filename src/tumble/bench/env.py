@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from tumble.cpu_threads import cpu_threads_setting
+from tumble.whole_loops import whole_loop_bytes
 
 KINETIX_VENV = ("kinetix", ["kinetix-env==3.0.2"])
 
@@ -113,5 +114,5 @@ def main(sizes=("s", "m", "l"), batches=(1, 16, 256, 1024), obs_types=("flat", "
         comp = f"{r['compile_s']:.1f}/" + (f"{r['reference_compile_s']:.1f}" if "ratio" in r else "-")
         print(f"{r['size']:4s} {r['reset']:9s} {r['obs']:6s} {r['batch']:6d} {r['steps_per_s']:11,.0f} {ref} {ratio} "
               f"{comp:>16s}")
-    print(json.dumps({"benchmark": "env", "cpu_threads": cpu_threads_setting(), "rows": results}))
+    print(json.dumps({"benchmark": "env", "cpu_threads": cpu_threads_setting(), "whole_loop_bytes": whole_loop_bytes(), "rows": results}))
     return 0

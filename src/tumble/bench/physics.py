@@ -23,6 +23,7 @@ import numpy as np
 
 import tumble.physics
 from tumble.cpu_threads import cpu_threads_setting
+from tumble.whole_loops import whole_loop_bytes
 from tumble.physics import Capacity, Controls, SceneBuilder, simulate, step
 
 SIZES = {  # (polygons, circles, joints, thrusters) outside the boundary
@@ -213,7 +214,7 @@ def main(sizes: Iterable[str] = ("s", "m", "l"), batches: Iterable[int] = (1, 16
     else:
         _print_table(rows)
         print(json.dumps({"benchmark": "physics", "device": str(jax.devices()[0]), "cpu_threads": cpu_threads_setting(),
-                          "rows": rows}))
+                          "whole_loop_bytes": whole_loop_bytes(), "rows": rows}))
     return rows
 
 

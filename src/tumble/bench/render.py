@@ -28,6 +28,7 @@ import sys
 
 from tumble.bench.timing import best_time, random_rollout
 from tumble.cpu_threads import cpu_threads_setting
+from tumble.whole_loops import whole_loop_bytes
 
 KINETIX_VENV = ("kinetix", ["kinetix-env==3.0.2"])
 REFERENCE_SIZE = 125  # the reference's pixel observation: 500 x 500 downscaled by 4
@@ -153,5 +154,5 @@ def main(sizes=("m",), resolutions=(64, 128), batches=(1, 256), env_batches=(1, 
         comp = f"{r['compile_s']:.1f}/" + (f"{r['reference_compile_s']:.1f}" if "ratio" in r else "-")
         px = f"{r['height']}x{r['width']}"
         print(f"{r['size']:4s} {names[r['kind']]:22s} {px:>9s} {r['batch']:6d} {rate:11,.0f} {ref} {ratio} {comp:>16s}")
-    print(json.dumps({"benchmark": "render", "cpu_threads": cpu_threads_setting(), "rows": rows}))
+    print(json.dumps({"benchmark": "render", "cpu_threads": cpu_threads_setting(), "whole_loop_bytes": whole_loop_bytes(), "rows": rows}))
     return 0

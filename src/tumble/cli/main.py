@@ -43,12 +43,25 @@ def bench_options(
                  "Batch 1 is steadier with 1: see docs/architecture.md.",
         ),
     ] = None,
+    whole_loops: Annotated[
+        bool,
+        typer.Option(
+            "--whole-loops",
+            help="Let XLA compile small loops as whole functions, on both sides (XLA_FLAGS; "
+                 "default: XLA's own): see docs/architecture.md, \"Solver loops compiled whole\".",
+        ),
+    ] = False,
 ) -> None:
     """Benchmarks (see docs/cli.md)."""
     if cpu_threads is not None:
         from tumble.cpu_threads import limit_cpu_threads
 
         limit_cpu_threads(cpu_threads)
+    if whole_loops:
+        from tumble.whole_loops import enable_whole_loops
+
+        if not enable_whole_loops():
+            typer.echo("--whole-loops: XLA_FLAGS already sets --xla_backend_extra_options; left as it is", err=True)
 
 
 class Size(str, enum.Enum):
