@@ -10,7 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from tumble.physics import SceneBuilder
+from tumble.physics import Capacity, SceneBuilder
+from tumble.physics.filtering import excluded_pairs
 
 G = 9.81
 BAR_W, BAR_H = 1.0, 0.1  # pendulum bar, density 1
@@ -253,3 +254,20 @@ def test_joint_chain_filter_prevents_collision_two_links_apart(cap, run):
     r = run(scene, params, 30)
     assert not r.touching[:, a, c].any()
     assert np.abs(r.velocity).max() < 1e-3 and np.abs(r.angular_velocity).max() < 1e-3
+
+
+def test_joint_chains_label_a_long_chain_as_one():
+    """Bodies 0-1-2-3-4 jointed in a chain, 5 alone: the chain filter excludes every pair inside the chain."""
+    b = SceneBuilder(gravity=(0.0, 0.0))
+    ids = [b.add_box(size=(0.5, 0.5), position=(2.0 * i, 0.0)) for i in range(6)]
+    for i in (3, 0, 2, 1):  # out of order: labels must spread both ways along the chain
+        b.add_revolute_joint(ids[i], ids[i + 1], (2.0 * i + 1.0, 0.0))
+    b.set_joint_chain_filter()
+    scene, _ = b.build(Capacity(n_polygons=6, n_circles=0, n_joints=4, n_thrusters=0, max_vertices=4))
+    excluded = np.asarray(excluded_pairs(scene))
+    chain = [int(i) for i in ids[:5]]
+    expected = np.zeros_like(excluded)
+    for i in chain:
+        for j in chain:
+            expected[i, j] = True
+    assert (excluded == expected).all(), np.argwhere(excluded != expected)

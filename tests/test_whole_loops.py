@@ -1,15 +1,12 @@
-"""The whole-loop XLA setting: opt-in, a user's own setting wins, and every loop of a one-scene step qualifies."""
+"""The whole-loop XLA setting: opt-in, a user's own setting wins, and every solver loop of a one-scene step qualifies."""
 
 import os
 import subprocess
 import sys
 
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
-from tumble.physics import Capacity, SceneBuilder
-from tumble.physics.filtering import excluded_pairs
 from tumble.whole_loops import WHOLE_LOOP_BYTES, enable_whole_loops, whole_loop_bytes
 
 OPTION = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold"
@@ -80,9 +77,10 @@ print(os.environ.get("XLA_FLAGS"), "|", text.count('xla_cpu_small_call="true"'),
 def test_enabled_every_loop_of_a_one_scene_step_is_compiled_whole():
     flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None, "whole").split(" | ")
     assert flags == f"{OPTION}={WHOLE_LOOP_BYTES}"
-    # the solver's loops and the joint-chain labelling: none may hold a scatter, sort or library call
-    assert int(left) == 0
-    assert int(whole) >= 4  # substeps, live walls, live rounds (solve and restitution), joints...
+    # the solver's loops may hold no scatter, sort or library call; only the joint-chain labelling
+    # (a few integer scatters, once per step) stays kernel by kernel
+    assert int(left) <= 1
+    assert int(whole) >= 6  # substeps, live walls and rounds (solve and restitution), joints...
 
 
 def test_importing_tumble_sets_nothing_and_xla_keeps_the_loops_kernel_by_kernel():
@@ -96,20 +94,3 @@ def test_a_users_own_extra_options_win():
     flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, mine, "whole").split(" | ")
     assert flags == mine
     assert int(left) > 0
-
-
-def test_joint_chains_label_a_long_chain_as_one():
-    """Bodies 0-1-2-3-4 jointed in a chain, 5 alone: the chain filter excludes every pair inside the chain."""
-    b = SceneBuilder(gravity=(0.0, 0.0))
-    ids = [b.add_box(size=(0.5, 0.5), position=(2.0 * i, 0.0)) for i in range(6)]
-    for i in (3, 0, 2, 1):  # out of order: labels must spread both ways along the chain
-        b.add_revolute_joint(ids[i], ids[i + 1], (2.0 * i + 1.0, 0.0))
-    b.set_joint_chain_filter()
-    scene, _ = b.build(Capacity(n_polygons=6, n_circles=0, n_joints=4, n_thrusters=0, max_vertices=4))
-    excluded = np.asarray(excluded_pairs(scene))
-    chain = [int(i) for i in ids[:5]]
-    expected = np.zeros_like(excluded)
-    for i in chain:
-        for j in chain:
-            expected[i, j] = True
-    assert (excluded == expected).all(), np.argwhere(excluded != expected)

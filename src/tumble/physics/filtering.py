@@ -30,16 +30,12 @@ def excluded_pairs(scene: Scene) -> jax.Array:
     la = jnp.where(links, ia, ground)
     lb = jnp.where(links, ib, ground)
 
-    # linked[i, j]: a joint links bodies i and j (built once: a scatter inside the loop would keep
-    # XLA from compiling the loop whole, see tumble.whole_loops)
-    # (unlinked joints point at the ground's own entry, which only links the ground to itself)
-    linked = jnp.zeros((n + 1, n + 1), bool).at[la, lb].set(True).at[lb, la].set(True) | jnp.eye(n + 1, dtype=bool)
-
     def spread(_, label):
-        # one hop: every body takes the smallest label among itself and the bodies linked to it
-        return jnp.min(jnp.where(linked, label[None, :], n + 1), axis=1)
+        label = label.at[la].min(label[lb])
+        label = label.at[lb].min(label[la])
+        return label.at[ground].set(ground)
 
-    n_rounds = min(n, max(scene.capacity.n_joints, 1))  # a chain spans at most n_joints links, n - 1 hops
+    n_rounds = min(n, max(scene.capacity.n_joints, 1))  # a chain has at most n_joints links
     label = jax.lax.fori_loop(0, n_rounds, spread, jnp.arange(n + 1))
     in_chain = jnp.zeros((n + 1,), bool).at[la].set(True).at[lb].set(True).at[ground].set(False)
     same = (label[:, None] == label[None, :]) & in_chain[:, None] & in_chain[None, :]

@@ -455,11 +455,17 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
                 v_all = warm_start_joints_stacked(joint_c, imps.joints, v_all, dp_all)
                 dw, da, db = contact_warm_start_deltas(*(_unpack(x, imp_def, axis=1) for x in (imps.walls, imps.pairs)))
                 v_all = v_all.at[:, :n].add(jnp.stack([jnp.sum(x, axis=0) for x in dw]))
-                # one gather and sum adds the lanes into their bodies (a matrix product would be a
-                # library call, which keeps XLA from compiling the substep loop whole; see whole_loops)
+                # one gather and a chain of adds sums the lanes into their bodies (a matrix product would
+                # be a library call, which keeps XLA from compiling the substep loop whole, see
+                # whole_loops; a reduce may sum in an order that depends on the surrounding program,
+                # and recorded action sequences replay only where every program rounds alike)
                 lanes = jnp.stack([jnp.concatenate([xa.reshape(-1), xb.reshape(-1), jnp.zeros((1,), xa.dtype)])
                                    for xa, xb in zip(da, db)])
-                v_all = v_all + jnp.sum(lanes[:, sides_per_body], axis=2)
+                per_side = lanes[:, sides_per_body]
+                total = per_side[:, :, 0]
+                for k in range(1, sides_per_body.shape[1]):
+                    total = total + per_side[:, :, k]
+                v_all = v_all + total
                 return jnp.where(ground, 0.0, v_all)
 
             def substep_one(carry, _):
