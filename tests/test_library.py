@@ -12,9 +12,13 @@ from tumble.levels.designs import DESIGNS
 from tumble.levels.designs.registry import FAMILIES
 from tumble.levels.library import bundled_paths, load_bundled
 from tumble.levels.model import Polygon
+from tumble.whole_loops import whole_loop_bytes
 
 PATHS = bundled_paths()
 LEVELS = {name: load_level(path) for name, path in PATHS.items()}
+# open-loop recordings that balance unstable systems: they replay only where the replay rounds like the
+# recording, which was made with XLA compiling small loops whole (tumble.whole_loops, on by default)
+ROUNDING_BOUND = {"bounding_runner", "cartpole_balance", "double_cartpole"}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +64,8 @@ def test_metadata_and_size(name):
 @pytest.mark.parametrize("name", sorted(LEVELS))
 def test_certificate_solves_and_doing_nothing_does_not(name, play):
     level = LEVELS[name]
+    if name in ROUNDING_BOUND and whole_loop_bytes() is None:
+        pytest.xfail("recorded with XLA compiling small loops whole; this process runs them kernel by kernel")
     assert level.certificate is not None, f"{name} has no certificate"
     actions = certificate_actions(level.certificate)
     assert len(actions) <= level.episode_length

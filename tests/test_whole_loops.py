@@ -1,4 +1,5 @@
-"""The whole-loop XLA setting: opt-in, a user's own setting wins, and every solver loop of a one-scene step qualifies."""
+"""The whole-loop XLA setting: on at ``import tumble`` unless opted out, a user's own setting wins, and every
+solver loop of a one-scene step qualifies."""
 
 import os
 import subprocess
@@ -7,15 +8,17 @@ import sys
 import jax.numpy as jnp
 import pytest
 
-from tumble.whole_loops import WHOLE_LOOP_BYTES, enable_whole_loops, whole_loop_bytes
+from tumble.whole_loops import OPT_OUT, WHOLE_LOOP_BYTES, apply_default, disable_whole_loops, enable_whole_loops, whole_loop_bytes
 
 OPTION = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold"
 
 
-def _fresh_python(code: str, xla_flags: str | None, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+def _fresh_python(code: str, xla_flags: str | None, *args: str, opt_out: str | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", OPT_OUT)}
     if xla_flags is not None:
         env["XLA_FLAGS"] = xla_flags
+    if opt_out is not None:
+        env[OPT_OUT] = opt_out
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip().splitlines()[-1]
@@ -32,7 +35,32 @@ def test_refuses_once_jax_has_started(monkeypatch):
     jnp.ones(1).block_until_ready()  # the backend runs in this process now: XLA has read its flags
     with pytest.raises(RuntimeError, match="before JAX's first computation"):
         enable_whole_loops()
+    with pytest.raises(RuntimeError, match="before JAX's first computation"):
+        disable_whole_loops()
     assert os.environ["XLA_FLAGS"] == "--xla_cpu_enable_fast_math=false"  # nothing half-applied
+    monkeypatch.delenv(OPT_OUT, raising=False)
+    with pytest.warns(UserWarning, match="imported after JAX's CPU backend started"):
+        apply_default()
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_enable_fast_math=false"
+    monkeypatch.setenv(OPT_OUT, "0")
+    apply_default()  # opted out: nothing to say
+
+
+@pytest.mark.parametrize(
+    ("flags", "left"),
+    [
+        (f"{OPTION}=4096", None),
+        (f"--xla_cpu_enable_fast_math=false {OPTION}=4096", "--xla_cpu_enable_fast_math=false"),
+        ("--xla_backend_extra_options=other_key=1,xla_cpu_small_while_loop_byte_threshold=77,b=2",
+         "--xla_backend_extra_options=other_key=1,b=2"),
+    ],
+)
+def test_disable_takes_out_only_the_threshold(monkeypatch, flags, left):
+    monkeypatch.setattr("tumble.whole_loops._started", lambda: False)
+    monkeypatch.setenv("XLA_FLAGS", flags)
+    assert disable_whole_loops()
+    assert os.environ.get("XLA_FLAGS") == left
+    assert not disable_whole_loops()  # nothing left to take out
 
 
 @pytest.mark.parametrize(
@@ -75,7 +103,8 @@ print(os.environ.get("XLA_FLAGS"), "|", text.count('xla_cpu_small_call="true"'),
 
 
 def test_enabled_every_loop_of_a_one_scene_step_is_compiled_whole():
-    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None, "whole").split(" | ")
+    # opted out of the default, then enabled by hand
+    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None, "whole", opt_out="0").split(" | ")
     assert flags == f"{OPTION}={WHOLE_LOOP_BYTES}"
     # the solver's loops may hold no scatter, sort or library call; only the joint-chain labelling
     # (a few integer scatters, once per step) stays kernel by kernel
@@ -83,10 +112,13 @@ def test_enabled_every_loop_of_a_one_scene_step_is_compiled_whole():
     assert int(whole) >= 6  # substeps, live walls and rounds (solve and restitution), joints...
 
 
-def test_importing_tumble_sets_nothing_and_xla_keeps_the_loops_kernel_by_kernel():
+def test_importing_tumble_turns_it_on_and_the_opt_out_keeps_xla_kernel_by_kernel():
     flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None).split(" | ")
+    assert flags == f"{OPTION}={WHOLE_LOOP_BYTES}"
+    assert int(left) <= 1
+    flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, None, opt_out="0").split(" | ")
     assert flags == "None"
-    assert int(left) > 0  # XLA's default threshold (1 KiB) admits none of the solver's loops
+    assert int(whole) == 0 and int(left) > 0  # XLA's default threshold (1 KiB) admits none of the solver's loops
 
 
 def test_a_users_own_extra_options_win():

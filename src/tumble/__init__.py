@@ -5,7 +5,12 @@ engine), ``tumble.levels``, ``tumble.env``, ``tumble.render``, ``tumble.agents``
 ``tumble.cli``.
 """
 
+from tumble.whole_loops import apply_default as _apply_whole_loops
+
 __version__ = "0.1.0"
+
+# before any JAX computation: XLA reads this setting once, when its CPU backend starts
+_apply_whole_loops()
 
 
 def make(*args, **kwargs):

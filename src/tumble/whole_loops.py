@@ -13,20 +13,24 @@ faster on a 2-core CPU (docs/architecture.md, "Solver loops compiled
 whole").  The pass skips any loop that contains a scatter, a sort or a
 library call, which is why the solver's one-scene loops use none.
 
-It is opt-in: results then differ from XLA's default program by rounding,
-and the open-loop certificates of the bundled levels that balance unstable
-systems (``cartpole_balance``, ``double_cartpole``, ``bounding_runner``) are
-recorded under the default and no longer replay under it.  XLA reads the
-setting once, when JAX's CPU backend starts, from the ``XLA_FLAGS``
-environment variable: call :func:`enable_whole_loops` before the first JAX
-computation of the process (``tumble bench --whole-loops`` does), or set
-``XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=10000000``.
+Importing ``tumble`` turns it on (:func:`apply_default`), because XLA reads
+the setting once, from the ``XLA_FLAGS`` environment variable, when JAX's
+CPU backend starts: after that it is too late.  Results differ from XLA's
+kernel-by-kernel program by rounding (inside a whole loop, LLVM may fuse a
+multiply and an add into one instruction across what were two kernels), and
+the bundled levels' certificates, recorded with the setting, are open-loop
+action sequences: those of the levels that balance unstable systems replay
+only in a process that has it.  Ways out: ``TUMBLE_WHOLE_LOOPS=0`` in the
+environment, a ``--xla_backend_extra_options`` of your own in ``XLA_FLAGS``
+(it wins), or :func:`disable_whole_loops` before the first JAX computation.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+import warnings
 
 from tumble.cpu_threads import jax_backend_started
 
@@ -36,6 +40,7 @@ from tumble.cpu_threads import jax_backend_started
 WHOLE_LOOP_BYTES = 10_000_000
 _OPTION = "xla_cpu_small_while_loop_byte_threshold"
 _FLAG = "--xla_backend_extra_options"
+OPT_OUT = "TUMBLE_WHOLE_LOOPS"  # set to 0 to keep XLA's default
 
 
 def enable_whole_loops(threshold: int = WHOLE_LOOP_BYTES) -> bool:
@@ -50,7 +55,7 @@ def enable_whole_loops(threshold: int = WHOLE_LOOP_BYTES) -> bool:
     """
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise ValueError(f"whole-loop threshold must be a positive number of bytes, got {threshold!r}")
-    if "jax" in sys.modules and jax_backend_started():
+    if _started():
         raise RuntimeError("enable_whole_loops must run before JAX's first computation in this process: its CPU "
                            f"backend has already started (set XLA_FLAGS={_FLAG}={_OPTION}={threshold} instead)")
     flags = os.environ.get("XLA_FLAGS", "")
@@ -69,3 +74,52 @@ def whole_loop_bytes() -> int | None:
                 if key == _OPTION and value.strip().isdigit():
                     return int(value)
     return None
+
+
+def disable_whole_loops() -> bool:
+    """Take the whole-loop threshold out of ``XLA_FLAGS`` again (XLA's 1 KiB applies); before JAX's first computation.
+
+    Returns whether there was one to take out.  Other backend options in the
+    same flag are kept.  Raises ``RuntimeError`` once JAX's CPU backend has
+    started.
+    """
+    if _started():
+        raise RuntimeError("disable_whole_loops must run before JAX's first computation in this process: its CPU "
+                           f"backend has already started (set {OPT_OUT}=0 in the environment instead)")
+    tokens, removed = [], False
+    for token in os.environ.get("XLA_FLAGS", "").split():
+        if token.startswith(_FLAG + "="):
+            entries = token[len(_FLAG) + 1:].split(",")
+            kept = [e for e in entries if e.partition("=")[0] != _OPTION]
+            removed |= len(kept) < len(entries)
+            token = f"{_FLAG}={','.join(kept)}" if kept else ""
+        if token:
+            tokens.append(token)
+    if removed:
+        if tokens:
+            os.environ["XLA_FLAGS"] = " ".join(tokens)
+        else:
+            del os.environ["XLA_FLAGS"]
+    return removed
+
+
+def apply_default() -> None:
+    """Turn whole loops on unless ``TUMBLE_WHOLE_LOOPS=0``; warn if JAX started first and it cannot apply.
+
+    Run by ``import tumble``.  Leaves a user's own ``--xla_backend_extra_options`` alone.
+    """
+    if os.environ.get(OPT_OUT, "").strip().lower() in ("0", "false", "no", "off"):
+        return
+    if _FLAG in os.environ.get("XLA_FLAGS", ""):
+        return
+    if _started():
+        warnings.warn(
+            "tumble was imported after JAX's CPU backend started, so XLA runs the engine's loops kernel by kernel: "
+            "slower, and certificates of the bundled unstable levels may not replay. Import tumble before the first "
+            f"JAX computation, or set {OPT_OUT}=0 to silence this (see tumble.whole_loops).", stacklevel=3)
+        return
+    enable_whole_loops()
+
+
+def _started() -> bool:
+    return "jax" in sys.modules and jax_backend_started()

@@ -44,23 +44,26 @@ def bench_options(
         ),
     ] = None,
     whole_loops: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--whole-loops",
-            help="Let XLA compile small loops as whole functions, on both sides (XLA_FLAGS; "
-                 "default: XLA's own): see docs/architecture.md, \"Solver loops compiled whole\".",
+            "--whole-loops/--no-whole-loops",
+            help="Let XLA compile small loops as whole functions, on both sides (XLA_FLAGS; default: on, as "
+                 "importing tumble sets it, unless TUMBLE_WHOLE_LOOPS=0): see docs/architecture.md, "
+                 "\"Solver loops compiled whole\".",
         ),
-    ] = False,
+    ] = None,
 ) -> None:
     """Benchmarks (see docs/cli.md)."""
     if cpu_threads is not None:
         from tumble.cpu_threads import limit_cpu_threads
 
         limit_cpu_threads(cpu_threads)
-    if whole_loops:
-        from tumble.whole_loops import enable_whole_loops
+    if whole_loops is not None:
+        from tumble.whole_loops import disable_whole_loops, enable_whole_loops, whole_loop_bytes
 
-        if not enable_whole_loops():
+        if not whole_loops:
+            disable_whole_loops()
+        elif whole_loop_bytes() is None and not enable_whole_loops():
             typer.echo("--whole-loops: XLA_FLAGS already sets --xla_backend_extra_options; left as it is", err=True)
 
 

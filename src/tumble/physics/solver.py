@@ -147,6 +147,14 @@ def _set_at(x: jax.Array, i: jax.Array, value: jax.Array) -> jax.Array:
     return jax.lax.dynamic_update_index_in_dim(x, value, i, 0)
 
 
+def _add_chain(x: jax.Array) -> jax.Array:
+    """``x`` summed over its first axis by a chain of adds (a reduce's order may differ between programs)."""
+    total = x[0]
+    for i in range(1, x.shape[0]):
+        total = total + x[i]
+    return total
+
+
 def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
     """``mask`` with trailing unit axes so that it broadcasts against ``like``."""
     return mask.reshape(mask.shape + (1,) * (like.ndim - mask.ndim))
@@ -454,7 +462,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             def warm_start_one(v_all, dp_all, imps: Impulses):
                 v_all = warm_start_joints_stacked(joint_c, imps.joints, v_all, dp_all)
                 dw, da, db = contact_warm_start_deltas(*(_unpack(x, imp_def, axis=1) for x in (imps.walls, imps.pairs)))
-                v_all = v_all.at[:, :n].add(jnp.stack([jnp.sum(x, axis=0) for x in dw]))
+                v_all = v_all.at[:, :n].add(jnp.stack([_add_chain(x) for x in dw]))
                 # one gather and a chain of adds sums the lanes into their bodies (a matrix product would
                 # be a library call, which keeps XLA from compiling the substep loop whole, see
                 # whole_loops; a reduce may sum in an order that depends on the surrounding program,
