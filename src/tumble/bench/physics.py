@@ -122,7 +122,12 @@ def _time_batch(size: str, batch: int, steps: int, repeats: int) -> dict:
 
 
 def step_compile_seconds(size: str) -> float:
-    """Seconds to trace and compile one (unbatched) step of a ``size`` scene."""
+    """Seconds to trace and compile one (unbatched) step of a ``size`` scene.
+
+    A tiny function is compiled first, so JAX's and XLA's one-time start-up (the
+    first compilation of a process) is not counted, as in benchmarks/ab_compile.py.
+    """
+    jax.jit(lambda x: x + 1).lower(jnp.zeros(())).compile()
     scene, params = kinetix_sized_scene(size)
     params = params.as_arrays().replace(substeps=params.substeps)
     controls = Controls(jnp.zeros((SIZES[size].n_joints,)), jnp.zeros((SIZES[size].n_thrusters,)))
