@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import os
 import sys
-
 import warnings
 
 from tumble.cpu_threads import jax_backend_started
 
-# Bytes one loop iteration may access to be compiled whole.  Large enough for the solver's loops
-# of a batch of a few hundred M scenes; larger loops keep XLA's per-kernel runtime, which can
-# spread one big kernel over several cores.
+# Bytes one loop iteration may access to be compiled whole: every solver loop of a batch of up to a
+# few hundred M scenes, the inner loops of larger batches (fastest of 1, 3, 10 and 100 MB on 2 cores,
+# benchmarks/RESULTS.md); larger loops keep XLA's per-kernel runtime, which can spread one big kernel
+# over several cores.
 WHOLE_LOOP_BYTES = 10_000_000
 _OPTION = "xla_cpu_small_while_loop_byte_threshold"
 _FLAG = "--xla_backend_extra_options"
