@@ -37,11 +37,11 @@ PROGRAMS = ("physics", "env_flat", "env_entity")
 
 _CHILD = r"""
 import importlib, json, sys, time
+package, what = sys.argv[1], sys.argv[2]
+pkg = importlib.import_module(package)  # first: importing tumble sets XLA options read when the backend starts
 import jax, jax.numpy as jnp
 jax.config.update("jax_enable_compilation_cache", False)
 jax.jit(lambda x: jnp.sin(x) * 2).lower(jnp.ones(3)).compile()
-package, what = sys.argv[1], sys.argv[2]
-pkg = importlib.import_module(package)
 if what == "physics":
     bench = importlib.import_module(package + ".bench.physics")
     physics = importlib.import_module(package + ".physics")
