@@ -126,3 +126,22 @@ def test_a_users_own_extra_options_win():
     flags, whole, left = _fresh_python(_ONE_SCENE_LOOPS, mine, "whole").split(" | ")
     assert flags == mine
     assert int(left) > 0
+
+
+_BENCH_OPTIONS = """
+import os
+from typer.testing import CliRunner
+from tumble.cli.main import app
+seen = [os.environ.get("XLA_FLAGS")]
+for option in ("--no-whole-loops", "--whole-loops"):
+    result = CliRunner().invoke(app, ["bench", option, "load", "--help"])  # the bench options run, then the help
+    assert result.exit_code == 0, result.output
+    seen.append(os.environ.get("XLA_FLAGS"))
+print(" | ".join(map(str, seen)))
+"""
+
+
+def test_bench_options_take_the_setting_out_and_put_it_back():
+    default, off, on = _fresh_python(_BENCH_OPTIONS, None).split(" | ")
+    assert default == on == f"{OPTION}={WHOLE_LOOP_BYTES}"
+    assert off == "None"
