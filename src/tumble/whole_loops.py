@@ -68,12 +68,16 @@ def enable_whole_loops(threshold: int = WHOLE_LOOP_BYTES) -> bool:
 def whole_loop_bytes() -> int | None:
     """The whole-loop threshold that ``XLA_FLAGS`` requests, or ``None`` when it sets none (XLA's 1 KiB)."""
     for token in os.environ.get("XLA_FLAGS", "").split():
-        if token.startswith(_FLAG + "="):
-            for entry in token[len(_FLAG) + 1:].split(","):
-                key, _, value = entry.partition("=")
-                if key == _OPTION and value.strip().isdigit():
-                    return int(value)
+        for entry in _backend_entries(token) or ():
+            key, _, value = entry.partition("=")
+            if key == _OPTION and value.strip().isdigit():
+                return int(value)
     return None
+
+
+def _backend_entries(token: str) -> list[str] | None:
+    """The ``key=value`` entries of an ``XLA_FLAGS`` token if it is ``--xla_backend_extra_options``, else None."""
+    return token[len(_FLAG) + 1:].split(",") if token.startswith(_FLAG + "=") else None
 
 
 def disable_whole_loops() -> bool:
@@ -88,8 +92,8 @@ def disable_whole_loops() -> bool:
                            f"backend has already started (set {OPT_OUT}=0 in the environment instead)")
     tokens, removed = [], False
     for token in os.environ.get("XLA_FLAGS", "").split():
-        if token.startswith(_FLAG + "="):
-            entries = token[len(_FLAG) + 1:].split(",")
+        entries = _backend_entries(token)
+        if entries is not None:
             kept = [e for e in entries if e.partition("=")[0] != _OPTION]
             removed |= len(kept) < len(entries)
             token = f"{_FLAG}={','.join(kept)}" if kept else ""
