@@ -121,19 +121,25 @@ def _time_batch(size: str, batch: int, steps: int, repeats: int) -> dict:
             "best_call_steps_per_s": batch * steps / min(per_call), "compile_s": compile_s}
 
 
-def step_compile_seconds(size: str) -> float:
-    """Seconds to trace and compile one (unbatched) step of a ``size`` scene.
+def step_compile_seconds(size: str, repeats: int = 3) -> float:
+    """Median seconds to trace and compile one (unbatched) step of a ``size`` scene, over ``repeats`` compiles.
 
     A tiny function is compiled first, so JAX's and XLA's one-time start-up (the
     first compilation of a process) is not counted, as in benchmarks/ab_compile.py.
+    One compile varies by a third with the machine's phase; each repeat
+    compiles a program of its own (one extra constant output), so neither
+    JAX nor XLA serves it from a cache.
     """
     jax.jit(lambda x: x + 1).lower(jnp.zeros(())).compile()
     scene, params = kinetix_sized_scene(size)
     params = params.as_arrays().replace(substeps=params.substeps)
     controls = Controls(jnp.zeros((SIZES[size].n_joints,)), jnp.zeros((SIZES[size].n_thrusters,)))
-    t0 = time.perf_counter()
-    jax.jit(lambda s, c: step(s, c, params)).lower(scene, controls).compile()
-    return time.perf_counter() - t0
+    seconds = []
+    for k in range(repeats):
+        t0 = time.perf_counter()
+        jax.jit(lambda s, c, k=k: (step(s, c, params), jnp.int32(k))).lower(scene, controls).compile()
+        seconds.append(time.perf_counter() - t0)
+    return float(np.median(seconds))
 
 
 def tumble_pyramid(steps: int = 600, repeats: int = 3) -> dict:
@@ -238,7 +244,7 @@ def _print_table(rows: list[dict]) -> None:
                   f"{_fmt(r.get('ratio'), '.2f'):>6} {best:>21} {_fmt(r.get('best_ratio'), '.2f'):>6}")
     for r in rows:
         if "size" in r and r["batch"] == rows[0]["batch"]:
-            print(f"one-step compile ({r['size']}): {r['step_compile_s']:.2f} s")
+            print(f"one-step compile ({r['size']}, median of 3): {r['step_compile_s']:.2f} s")
     for r in rows:
         if r.get("scene") == "pyramid":
             print(f"pyramid 55 boxes, 1 instance: tumble {_fmt(r['steps_per_s'])} steps/s, "
