@@ -39,6 +39,20 @@ def computed_once_else(fn: Callable[[Any], Any], never: Callable[[Any], Any], to
     return jax.lax.cond(token >= 0, fn, never, args)
 
 
+def ordered_sum(x: jax.Array, axis: int = 0) -> jax.Array:
+    """``x`` summed along ``axis`` by a left-to-right chain of adds.
+
+    A reduce may sum in an order that depends on the surrounding program, so
+    two programs containing the same step could round it differently; recorded
+    action sequences replay only where every program rounds alike.
+    """
+    parts = [jax.lax.index_in_dim(x, i, axis, keepdims=False) for i in range(x.shape[axis])]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
 # XLA's CPU backend never fuses a concatenate of more than eight operands: each
 # operand then becomes a kernel of its own, feeding a separate copy kernel
 _MAX_FUSED_CONCAT = 8

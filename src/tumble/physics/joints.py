@@ -23,7 +23,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from tumble.physics.barrier import computed_once, fusible_stack
+from tumble.physics.barrier import computed_once, fusible_stack, ordered_sum
 from tumble.physics.manifold import rotate
 from tumble.physics.scene import Joints
 from tumble.physics.softness import Softness
@@ -244,13 +244,7 @@ def warm_start_joints_stacked(c: JointConstraints, imp_packed: jax.Array, v_all:
     dvb = jnp.stack([c.inv_mass_b * p[0], c.inv_mass_b * p[1], c.inv_inertia_b * (_cross(rb, p) + axial)])
     body = jnp.arange(size)[:, None]
     on_a, on_b = body == c.index_a[None, :], body == c.index_b[None, :]  # [bodies + ground, joints]
-    def per_body(on, d):  # [3, bodies + ground]
-        # a chain of adds, not a reduce: XLA may order a reduce's sum differently from one program to another
-        total = jnp.where(on[None, :, 0], d[:, None, 0], 0.0)
-        for j in range(1, d.shape[1]):
-            total = total + jnp.where(on[None, :, j], d[:, None, j], 0.0)
-        return total
-
+    per_body = lambda on, d: ordered_sum(jnp.where(on[None], d[:, None, :], 0.0), axis=2)  # noqa: E731  [3, bodies + ground]
     ground = jnp.arange(size) == size - 1  # never moves
     return jnp.where(ground, 0.0, v_all + per_body(on_a, dva) + per_body(on_b, dvb))
 

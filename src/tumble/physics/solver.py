@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tumble.physics.barrier import computed_once_else, fusible_stack
+from tumble.physics.barrier import computed_once_else, fusible_stack, ordered_sum
 from tumble.physics.contact_solver import (
     BounceConstants,
     ContactConstraints,
@@ -145,14 +145,6 @@ def _at(x: jax.Array, i: jax.Array) -> jax.Array:
 def _set_at(x: jax.Array, i: jax.Array, value: jax.Array) -> jax.Array:
     """``x.at[i].set(value)`` for a traced in-range scalar ``i``: one in-place update, without a bounds check."""
     return jax.lax.dynamic_update_index_in_dim(x, value, i, 0)
-
-
-def _add_chain(x: jax.Array) -> jax.Array:
-    """``x`` summed over its first axis by a chain of adds (a reduce's order may differ between programs)."""
-    total = x[0]
-    for i in range(1, x.shape[0]):
-        total = total + x[i]
-    return total
 
 
 def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
@@ -462,18 +454,14 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
             def warm_start_one(v_all, dp_all, imps: Impulses):
                 v_all = warm_start_joints_stacked(joint_c, imps.joints, v_all, dp_all)
                 dw, da, db = contact_warm_start_deltas(*(_unpack(x, imp_def, axis=1) for x in (imps.walls, imps.pairs)))
-                v_all = v_all.at[:, :n].add(jnp.stack([_add_chain(x) for x in dw]))
+                v_all = v_all.at[:, :n].add(jnp.stack([ordered_sum(x) for x in dw]))
                 # one gather and a chain of adds sums the lanes into their bodies (a matrix product would
                 # be a library call, which keeps XLA from compiling the substep loop whole, see
                 # whole_loops; a reduce may sum in an order that depends on the surrounding program,
                 # and recorded action sequences replay only where every program rounds alike)
                 lanes = jnp.stack([jnp.concatenate([xa.reshape(-1), xb.reshape(-1), jnp.zeros((1,), xa.dtype)])
                                    for xa, xb in zip(da, db)])
-                per_side = lanes[:, sides_per_body]
-                total = per_side[:, :, 0]
-                for k in range(1, sides_per_body.shape[1]):
-                    total = total + per_side[:, :, k]
-                v_all = v_all + total
+                v_all = v_all + ordered_sum(lanes[:, sides_per_body], axis=2)
                 return jnp.where(ground, 0.0, v_all)
 
             def substep_one(carry, _):
