@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+import jax
 import jax.numpy as jnp
 
-from tumble.physics.barrier import fusible_concatenate, fusible_stack
+from tumble.physics.barrier import fusible_concatenate, fusible_stack, ordered_sum
 
 
 @pytest.mark.parametrize("count", [1, 8, 9, 17, 25])
@@ -39,3 +40,12 @@ def test_fusible_stack_of_empty_arrays():
     # one body has no pairs: its lane constants are [0, ...] arrays
     arrays = [np.zeros((0, 3), np.float32)] * 12
     assert fusible_stack(arrays, 1).shape == (0, 12, 3)
+
+
+def test_ordered_sum_adds_left_to_right_along_the_axis():
+    # float32: 1e8 + 1 rounds back to 1e8, so only the left-to-right order leaves the last 1 standing
+    row = np.array([1e8, 1.0, -1e8, 1.0], np.float32)
+    assert float(jax.jit(ordered_sum)(jnp.asarray(row))) == 1.0
+    assert float(jax.jit(ordered_sum)(jnp.asarray(row[::-1].copy()))) == 0.0  # reversed order: another result
+    x = jnp.asarray(np.stack([row, 2 * row]))[:, None, :]  # [2, 1, 4], summed along axis 2
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda v: ordered_sum(v, axis=2))(x)), [[1.0], [2.0]])
