@@ -7,7 +7,9 @@ reset sources: the reference's own hand-made levels of that size (imported into
 Tumble's format on Tumble's side) and the procedural generator (Tumble: a pool
 of generated levels; reference: its generator called at every reset).  The
 first call (trace + compile + run) is reported as compile time; the best of 3
-timed calls gives steps/s.  Prints a table, or JSON lines with ``--json``.
+timed calls gives steps/s.  Also the compile of one unbatched env step per size
+and observation (``step_compile_s``, median of 3).  Prints a table, or JSON
+lines with ``--json``.
 """
 
 from __future__ import annotations
@@ -68,6 +70,37 @@ def tumble_rates(size: str, batches: list[int], obs_types: list[str], reset: str
     return rows
 
 
+def step_compile_seconds(size: str, obs_type: str, repeats: int = 3) -> float:
+    """Median seconds to trace and compile one unbatched env step (auto-reset, multi-discrete), over ``repeats``.
+
+    What a user's ``jax.jit(env.step)`` costs for one scene: the level pool is
+    the default one, as :func:`tumble.make` builds it.  As in
+    :func:`tumble.bench.physics.step_compile_seconds`, a tiny function is
+    compiled first (the process's one-time compiler start-up is not counted)
+    and each repeat compiles a program of its own (one extra constant output),
+    so no cache serves it.
+    """
+    import time
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    import tumble
+
+    jax.jit(lambda x: x + 1).lower(jnp.zeros(())).compile()
+    env, params = tumble.make(size, "multi_discrete", obs_type)
+    key = jax.random.PRNGKey(0)
+    _, state = env.reset(key, params)
+    action = env.action_space(params).sample(key)
+    seconds = []
+    for k in range(repeats):
+        t0 = time.perf_counter()
+        jax.jit(lambda *a, k=k: (env.step(*a), jnp.int32(k))).lower(key, state, action, params).compile()
+        seconds.append(time.perf_counter() - t0)
+    return float(np.median(seconds))
+
+
 def reference_rates(size: str, batches: list[int], obs_types: list[str], reset: str, steps: int) -> list[dict]:
     """kinetix-env's env steps/s, run in its own virtual environment."""
     from tumble.bench.anchor_venv import ensure_venv, run_anchor_script
@@ -84,6 +117,7 @@ def main(sizes=("s", "m", "l"), batches=(1, 16, 256, 1024), obs_types=("flat", "
     from tumble.bench.anchor_venv import AnchorError
 
     results = []
+    step_compile = {(size, obs): step_compile_seconds(size, obs) for size in sizes for obs in obs_types}
     for size in sizes:
         for reset in resets:
             ours = tumble_rates(size, list(batches), list(obs_types), reset, steps)
@@ -97,7 +131,7 @@ def main(sizes=("s", "m", "l"), batches=(1, 16, 256, 1024), obs_types=("flat", "
                     print(f"warning: reference skipped for {size}/{reset}: {exc}", file=sys.stderr)
             for row in ours:
                 ref = theirs.get((row["obs"], row["batch"]))
-                row = dict(row, benchmark="env")
+                row = dict(row, benchmark="env", step_compile_s=step_compile[row["size"], row["obs"]])
                 if ref:
                     row.update(reference_steps_per_s=ref["steps_per_s"], reference_compile_s=ref["compile_s"],
                                ratio=row["steps_per_s"] / ref["steps_per_s"])
@@ -114,5 +148,7 @@ def main(sizes=("s", "m", "l"), batches=(1, 16, 256, 1024), obs_types=("flat", "
         comp = f"{r['compile_s']:.1f}/" + (f"{r['reference_compile_s']:.1f}" if "ratio" in r else "-")
         print(f"{r['size']:4s} {r['reset']:9s} {r['obs']:6s} {r['batch']:6d} {r['steps_per_s']:11,.0f} {ref} {ratio} "
               f"{comp:>16s}")
+    for (size, obs), seconds in step_compile.items():
+        print(f"one env step compile ({size}, {obs}, auto-reset, median of 3): {seconds:.2f} s")
     print(json.dumps({"benchmark": "env", "cpu_threads": cpu_threads_setting(), "whole_loop_bytes": whole_loop_bytes(), "rows": results}))
     return 0
