@@ -29,6 +29,7 @@ from tumble.env.observations import (
 from tumble.env.pool import LevelPool, sample_level
 from tumble.levels import BLUE, GREEN, CompiledLevel, channel_controls, role_contacts
 from tumble.physics import Capacity, keep_where, step as physics_step
+from tumble.physics.barrier import kernels_when_unbatched
 from tumble.physics.pytree import pytree_dataclass
 
 WALL_AXIS = (1, 0, 0, 1)  # floor and ceiling are horizontal lines (y), the side walls vertical (x)
@@ -150,6 +151,7 @@ class Env:
         def physics(carry, _):
             scene, solved, failed, error, touching = carry
             scene, info = physics_step(scene, controls, level.params)
+            scene = scene.replace(state=scene.state.replace(angle=kernels_when_unbatched(scene.state.angle)))
             win, lose = role_contacts(level, info)
             return (scene, solved | win, failed | lose, error | info.non_finite, info.touching), None
 

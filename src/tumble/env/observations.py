@@ -42,6 +42,7 @@ from tumble.env.spaces import Box, Dict
 from tumble.levels import AUTO_CHANNEL, CompiledLevel, N_MOTOR_CHANNELS, N_THRUSTER_CHANNELS
 from tumble.physics import Capacity
 from tumble.physics.barrier import fusible_concatenate
+from tumble.physics.filtering import chain_labels, joined_pairs
 
 OBSERVATION_TYPES = ("flat", "entity", "blind", "pixels")
 PIXEL_SIZE = (125, 125)  # (height, width) of the pixel observation by default: the reference's 500 / 4
@@ -169,17 +170,9 @@ def joint_components(level: CompiledLevel) -> jax.Array:
     cap = level.scene.capacity
     n = cap.n_bodies
     j = level.scene.joints
-    link = j.active & (j.body_a >= 0)
-    a = jnp.where(link, j.body_a, n)
-    b = jnp.where(link, j.body_b, n)
-
-    def spread(_, label):
-        label = label.at[a].min(label[b])
-        label = label.at[b].min(label[a])
-        return label.at[n].set(n)
-
-    label = jax.lax.fori_loop(0, max(min(n, cap.n_joints), 1), spread, jnp.arange(n + 1))
-    return label[:n]
+    link = j.active & (j.body_a >= 0) & (j.body_b >= 0)
+    adjacent = joined_pairs(j.body_a, j.body_b, link, n)
+    return chain_labels(adjacent, max(min(n, cap.n_joints), 1))
 
 
 def attention_masks(level: CompiledLevel, touching: jax.Array) -> jax.Array:
@@ -189,9 +182,7 @@ def attention_masks(level: CompiledLevel, touching: jax.Array) -> jax.Array:
     both = active[:, None] & active[None, :]
     label = joint_components(level)
     j = level.scene.joints
-    link = j.active & (j.body_a >= 0)
-    a = jnp.where(link, j.body_a, n)
-    direct = jnp.zeros((n + 1, n + 1), bool).at[a, j.body_b].max(link).at[j.body_b, a].max(link)[:n, :n]
+    direct = joined_pairs(j.body_a, j.body_b, j.active & (j.body_a >= 0) & (j.body_b >= 0), n)
     eye = jnp.eye(n, dtype=bool)
     same_chain = (label[:, None] == label[None, :])
     return jnp.stack([both, same_chain & both, (direct | eye) & both, (touching | eye) & both])

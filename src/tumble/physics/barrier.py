@@ -85,3 +85,28 @@ def fusible_concatenate(arrays: list, axis: int = -1) -> jax.Array:
     axis = axis % arrays[0].ndim
     columns = [jax.lax.index_in_dim(x, k, axis, keepdims=False) for x in arrays for k in range(x.shape[axis])]
     return fusible_stack(columns, axis)
+
+
+def kernels_when_unbatched(x: jax.Array) -> jax.Array:
+    """``x`` unchanged, through a scatter when not under ``vmap``: a loop around it stays kernel by kernel.
+
+    XLA compiles a small loop with no scatter or sort whole (tumble/whole_loops.py):
+    faster to run for one scene, but one large function compiles on one core
+    where separate kernels compile on all of them.  A program that runs a loop
+    once per call (``jit(env.step)``'s frame-skip loop, dispatched step by step)
+    gains nothing from that and compiles about a sixth slower; under ``vmap``
+    (a rollout of one or many scenes) the scatter is left out.  The scatter
+    writes ``x``'s own entries back in an order XLA cannot foresee (``x``
+    must be a non-empty 1-D array), so XLA cannot drop it.
+    """
+
+    @jax.custom_batching.custom_vmap
+    def guard(x):
+        order = (jnp.arange(x.shape[0]) + jnp.argmax(x)) % x.shape[0]  # a rotation XLA cannot see through
+        return x.at[order].max(x[order])
+
+    @guard.def_vmap
+    def _rule(axis_size, in_batched, x):
+        return x, in_batched[0]
+
+    return guard(x)

@@ -8,6 +8,34 @@ import jax.numpy as jnp
 from tumble.physics.scene import Scene
 
 
+def joined_pairs(u: jax.Array, w: jax.Array, on: jax.Array, n_slots: int) -> jax.Array:
+    """bool [n_slots, n_slots]: ``(u[j], w[j])`` and ``(w[j], u[j])`` for every ``j`` where ``on[j]``.
+
+    Compares and a reduction rather than a scatter: a one-scene step then
+    holds no scatter, and XLA can compile a loop of steps whole
+    (tumble/whole_loops.py).  Indices outside ``[0, n_slots)`` mark nothing.
+    """
+    rows = jnp.arange(n_slots)[:, None, None]
+    cols = jnp.arange(n_slots)[None, :, None]
+    hit = ((u == rows) & (w == cols)) | ((w == rows) & (u == cols))  # [n_slots, n_slots, J]
+    return jnp.any(hit & on, axis=-1)
+
+
+def chain_labels(adjacent: jax.Array, n_rounds: int) -> jax.Array:
+    """int [S]: the least slot index of each slot's connected component of ``adjacent`` (bool [S, S]).
+
+    Every slot takes the least label among its neighbours, once per round;
+    ``n_rounds`` must be at least the longest shortest path (a chain of ``k``
+    joints needs ``k``).
+    """
+    size = adjacent.shape[0]
+
+    def spread(_, label):
+        return jnp.minimum(label, jnp.min(jnp.where(adjacent, label[None, :], size), axis=1))
+
+    return jax.lax.fori_loop(0, n_rounds, spread, jnp.arange(size))
+
+
 def excluded_pairs(scene: Scene) -> jax.Array:
     """bool [N+1, N+1]: pairs that must not collide because of joints.
 
@@ -21,23 +49,12 @@ def excluded_pairs(scene: Scene) -> jax.Array:
     ground = n
     ia = jnp.where(joints.body_a < 0, ground, joints.body_a)
     ib = jnp.where(joints.body_b < 0, ground, joints.body_b)
-    direct = joints.active & ~joints.collide_connected
-    out = jnp.zeros((n + 1, n + 1), bool)
-    out = out.at[ia, ib].max(direct).at[ib, ia].max(direct)
+    out = joined_pairs(ia, ib, joints.active & ~joints.collide_connected, n + 1)
 
-    # connected components of the joint graph by min-label propagation
     links = joints.active & (joints.body_a >= 0) & (joints.body_b >= 0)
-    la = jnp.where(links, ia, ground)
-    lb = jnp.where(links, ib, ground)
-
-    def spread(_, label):
-        label = label.at[la].min(label[lb])
-        label = label.at[lb].min(label[la])
-        return label.at[ground].set(ground)
-
-    n_rounds = min(n, max(scene.capacity.n_joints, 1))  # a chain has at most n_joints links
-    label = jax.lax.fori_loop(0, n_rounds, spread, jnp.arange(n + 1))
-    in_chain = jnp.zeros((n + 1,), bool).at[la].set(True).at[lb].set(True).at[ground].set(False)
+    adjacent = joined_pairs(ia, ib, links, n + 1)
+    label = chain_labels(adjacent, min(n, max(scene.capacity.n_joints, 1)))  # a chain has at most n_joints links
+    in_chain = jnp.any(adjacent, axis=1)  # the ground slot has no links
     same = (label[:, None] == label[None, :]) & in_chain[:, None] & in_chain[None, :]
     return out | (same & scene.joint_chain_filter)
 

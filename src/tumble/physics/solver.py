@@ -147,6 +147,18 @@ def _set_at(x: jax.Array, i: jax.Array, value: jax.Array) -> jax.Array:
     return jax.lax.dynamic_update_index_in_dim(x, value, i, 0)
 
 
+def _live_first(live: jax.Array) -> jax.Array:
+    """The indices of ``live``'s true entries in order, then of its false ones: ``argsort(~live, stable=True)``.
+
+    Counted with cumulative sums and compares rather than sorted, so that a
+    one-scene step holds no sort and XLA can compile a loop of steps whole.
+    """
+    count = live.astype(jnp.int32)
+    rank = jnp.where(live, jnp.cumsum(count) - 1, jnp.sum(count) + jnp.cumsum(1 - count) - 1)
+    slots = jnp.arange(live.shape[0], dtype=jnp.int32)
+    return jnp.sum(jnp.where(rank[None, :] == slots[:, None], slots[None, :], 0), axis=1)
+
+
 def _expand(mask: np.ndarray, like: jax.Array) -> np.ndarray:
     """``mask`` with trailing unit axes so that it broadcasts against ``like``."""
     return mask.reshape(mask.shape + (1,) * (like.ndim - mask.ndim))
@@ -205,7 +217,7 @@ def _velocity_solver(n: int, sched: PairSchedule, substeps: int):
         wall_live = _any_live(wall_fields()[0].row_mass, imps.walls)  # [4]
         if one_scene:
             # the live rounds and walls, in order, then their count: the loops visit only those
-            live_rounds, live_walls = (jnp.argsort(~x, stable=True) for x in (round_live, wall_live))
+            live_rounds, live_walls = _live_first(round_live), _live_first(wall_live)
             n_live_rounds, n_live_walls = (jnp.sum(x.astype(jnp.int32)) for x in (round_live, wall_live))
             # contact impulses stay packed ([R, 6, L], [4, 6, N]) and velocities stacked through the
             # loops: each conversion between layouts would be a kernel per pass
