@@ -79,3 +79,31 @@ def test_load_bundled_by_name_and_by_size_path():
     assert load_bundled(name) == level == load_bundled(f"{level.size}/{name}.json")
     with pytest.raises(KeyError, match="no bundled level named"):
         load_bundled("no_such_level")
+
+
+@pytest.mark.parametrize("name", sorted(ROUNDING_BOUND))
+def test_unstable_certificates_solve_alike_replayed_whole_and_stepped_one_env_step_at_a_time(name, play):
+    # replay() runs as one whole function (a loop of one scene's steps); jit(env.step), dispatched
+    # step by step, keeps its kernels: the open-loop recordings of unstable systems must solve at the
+    # same env step in both, or a level would be solved in a test and fail when played
+    if whole_loop_bytes() is None:
+        pytest.xfail("recorded with XLA compiling small loops whole; this process runs them kernel by kernel")
+    import tumble
+
+    level = LEVELS[name]
+    actions = certificate_actions(level.certificate)
+    out = replay(compile_level(level), jnp.asarray(actions), frame_skip=level.frame_skip)
+    replayed = int(np.argmax(np.asarray(out.solved)))
+    assert bool(out.solved[-1])
+    env, params = tumble.make(level.size, "continuous", "flat", levels=level, frame_skip=level.frame_skip,
+                              auto_reset=False)
+    step = jax.jit(env.step)
+    key = jax.random.PRNGKey(0)
+    _, state = env.reset(key, params)
+    stepped = None
+    for i, action in enumerate(actions):
+        _, state, _, done, info = step(key, state, jnp.asarray(action), params)
+        if bool(done):
+            stepped = i if bool(info["solved"]) else -1
+            break
+    assert stepped == replayed

@@ -11,7 +11,9 @@ per kernel); its default threshold, 1 KiB, admits none of the engine's
 loops.  Raising it makes one M-sized scene's physics two to three times
 faster on a 2-core CPU (docs/architecture.md, "Solver loops compiled
 whole").  The pass skips any loop that contains a scatter, a sort or a
-library call, which is why the solver's one-scene loops use none.
+library call, which is why the solver's one-scene loops use none, and
+neither does the rest of a one-scene step: a loop of one scene's steps is
+compiled whole too.
 
 Importing ``tumble`` turns it on (:func:`apply_default`), because XLA reads
 the setting once, from the ``XLA_FLAGS`` environment variable, when JAX's
