@@ -165,14 +165,20 @@ def flat_observation(level: CompiledLevel) -> jax.Array:
     return jnp.clip(jnp.concatenate(parts), -CLIP, CLIP)
 
 
-def joint_components(level: CompiledLevel) -> jax.Array:
-    """i32[N]: a label per body, equal for bodies of one joint chain (joints to the world do not join)."""
-    cap = level.scene.capacity
-    n = cap.n_bodies
+def _joint_adjacency(level: CompiledLevel) -> jax.Array:
+    """bool[N, N]: bodies joined directly by an active joint (joints to the world join nothing)."""
     j = level.scene.joints
-    link = j.active & (j.body_a >= 0) & (j.body_b >= 0)
-    adjacent = joined_pairs(j.body_a, j.body_b, link, n)
-    return chain_labels(adjacent, max(min(n, cap.n_joints), 1))
+    return joined_pairs(j.body_a, j.body_b, j.active & (j.body_a >= 0) & (j.body_b >= 0), level.scene.capacity.n_bodies)
+
+
+def joint_components(level: CompiledLevel, adjacent: jax.Array | None = None) -> jax.Array:
+    """i32[N]: a label per body, equal for bodies of one joint chain (joints to the world do not join).
+
+    ``adjacent`` is :func:`_joint_adjacency` if the caller has it already.
+    """
+    cap = level.scene.capacity
+    adjacent = _joint_adjacency(level) if adjacent is None else adjacent
+    return chain_labels(adjacent, max(min(cap.n_bodies, cap.n_joints), 1))
 
 
 def attention_masks(level: CompiledLevel, touching: jax.Array) -> jax.Array:
@@ -180,9 +186,8 @@ def attention_masks(level: CompiledLevel, touching: jax.Array) -> jax.Array:
     n = level.scene.capacity.n_bodies
     active = level.scene.props.active
     both = active[:, None] & active[None, :]
-    label = joint_components(level)
-    j = level.scene.joints
-    direct = joined_pairs(j.body_a, j.body_b, j.active & (j.body_a >= 0) & (j.body_b >= 0), n)
+    direct = _joint_adjacency(level)
+    label = joint_components(level, direct)
     eye = jnp.eye(n, dtype=bool)
     same_chain = (label[:, None] == label[None, :])
     return jnp.stack([both, same_chain & both, (direct | eye) & both, (touching | eye) & both])

@@ -110,3 +110,29 @@ def kernels_when_unbatched(x: jax.Array) -> jax.Array:
         return x, in_batched[0]
 
     return guard(x)
+
+
+def one_scene_or_batched(one_scene: Callable[..., Any], batched: Callable[..., Any]) -> Callable[..., Any]:
+    """``one_scene`` unbatched and under ``vmap`` over one scene; ``batched(axis_size, in_batched, *args)`` over more.
+
+    Under ``vmap`` over a single scene there is nothing to vectorise, so the
+    one-scene program runs on it (its batch axis taken off and put back).
+    ``batched`` receives the ``custom_vmap`` rule's arguments and returns
+    outputs batched on axis 0.  Reverse-mode differentiation is not
+    supported (``custom_vmap`` has none).
+    """
+
+    @jax.custom_batching.custom_vmap
+    def fn(*args):
+        return one_scene(*args)
+
+    @fn.def_vmap
+    def _rule(axis_size, in_batched, *args):
+        if axis_size == 1:
+            args = jax.tree_util.tree_map(lambda x, b: x[0] if b else x, list(args), list(in_batched))
+            out = jax.tree_util.tree_map(lambda x: x[None], fn(*args))
+        else:
+            out = batched(axis_size, in_batched, *args)
+        return out, jax.tree_util.tree_map(lambda _: True, out)
+
+    return fn

@@ -193,7 +193,7 @@ def wall_polygon(wall_normal, wall_offset, pos_b, angle_b, verts_b, count_b, mar
     wb = pos_b + rotate(angle_b, verts_b)
     s = jnp.where(idx < count_b, _dot(wb, wall_normal) - wall_offset, jnp.inf)
     k1 = jnp.argmin(s)
-    s2 = jnp.where(idx == k1, jnp.inf, s)  # not a scatter: see filtering.excluded_pairs
+    s2 = jnp.where(idx == k1, jnp.inf, s)  # not a scatter: see filtering.joined_pairs
     k2 = jnp.argmin(s2)
     sep = jnp.stack([s[k1], s2[k2]])
     points = wb[jnp.stack([k1, k2])] - 0.5 * sep[:, None] * wall_normal

@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tumble.physics.barrier import computed_once_else, fusible_stack, ordered_sum
+from tumble.physics.barrier import computed_once_else, fusible_stack, one_scene_or_batched, ordered_sum
 from tumble.physics.contact_solver import (
     BounceConstants,
     ContactConstraints,
@@ -524,23 +524,15 @@ def solve_velocities(n: int, sched: PairSchedule, substeps: int, *args):
     """
     solve = _velocity_solver(n, sched, substeps)
 
-    @jax.custom_batching.custom_vmap
-    def batched_last(*args):
-        return solve(*args)
-
-    @batched_last.def_vmap
-    def _rule(axis_size, in_batched, *args):
-        if axis_size == 1:  # nothing to vectorise over: the one-scene solver runs fewest kernels
-            args = jax.tree_util.tree_map(lambda x, b: x[0] if b else x, list(args), list(in_batched))
-            out = jax.tree_util.tree_map(lambda x: x[None], solve(*args))
-            return out, jax.tree_util.tree_map(lambda _: True, out)
+    def batched_last(axis_size, in_batched, *args):
         def to_last(x, batched):
             x = jnp.asarray(x)
             return jnp.moveaxis(x, 0, -1) if batched else jnp.broadcast_to(x[..., None], x.shape + (axis_size,))
 
-        args = jax.tree_util.tree_map(to_last, list(args), list(in_batched))
-        out = solve(*args)
-        out = jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, -1, 0), out)
-        return out, jax.tree_util.tree_map(lambda _: True, out)
+        out = solve(*jax.tree_util.tree_map(to_last, list(args), list(in_batched)))
+        return jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, -1, 0), out)
+
+    # a batch of one has nothing to vectorise: the one-scene solver runs fewest kernels
+    return one_scene_or_batched(solve, batched_last)(*args)
 
     return batched_last(*args)

@@ -31,6 +31,7 @@ from tumble.physics.contact_solver import (
     impulses_to_arrays,
     prepare_contacts,
 )
+from tumble.physics.barrier import one_scene_or_batched
 from tumble.physics.filtering import category_allows, excluded_pairs
 from tumble.physics.joints import prepare_joints
 from tumble.physics.params import Controls, SimParams
@@ -75,11 +76,7 @@ def _per_body_sum(values: jax.Array, body: jax.Array, n_slots: int) -> jax.Array
     compiled three times slower, and from 64 scenes it also ran slower.
     """
 
-    def scatter(values, body):
-        return jnp.zeros((n_slots,) + values.shape[1:], values.dtype).at[body].add(values)
-
-    @jax.custom_batching.custom_vmap
-    def per_body(values, body):
+    def in_order(values, body):
         slot = jnp.where(body < 0, body + n_slots, body)
         hits = slot[:, None] == jnp.arange(n_slots)[None, :]  # [rows, slots]
         total = jnp.zeros((n_slots,) + values.shape[1:], values.dtype)
@@ -87,14 +84,11 @@ def _per_body_sum(values: jax.Array, body: jax.Array, n_slots: int) -> jax.Array
             total = total + jnp.where(hits[k].reshape((n_slots,) + (1,) * (values.ndim - 1)), values[k], 0.0)
         return total
 
-    @per_body.def_vmap
-    def _rule(axis_size, in_batched, values, body):
-        if axis_size == 1:
-            out = per_body(values[0] if in_batched[0] else values, body[0] if in_batched[1] else body)
-            return out[None], True
-        return jax.vmap(scatter, in_axes=tuple(0 if b else None for b in in_batched))(values, body), True
+    def scatter(axis_size, in_batched, values, body):
+        one = lambda v, b: jnp.zeros((n_slots,) + v.shape[1:], v.dtype).at[b].add(v)  # noqa: E731
+        return jax.vmap(one, in_axes=tuple(0 if b else None for b in in_batched))(values, body)
 
-    return per_body(values, body)
+    return one_scene_or_batched(in_order, scatter)(values, body)
 
 
 def _lane_of_pair(sched: PairSchedule) -> np.ndarray:
